@@ -1,12 +1,17 @@
 package resp
 
+import "bytes"
+
 // SplitArgs splits line into words the way Redis splits inline commands and
 // redis.conf lines (sdssplitargs): words are separated by spaces, tabs or
 // newlines; "double quotes" understand \n \r \t \b \a \xHH and \<any>;
 // 'single quotes' understand only \'; a closing quote must be followed by a
-// space or the end. The words are appended to dst as new slices.
-// ok is false on unbalanced quotes.
+// space or the end. As in C, a NUL byte ends the line. The words are
+// appended to dst as new slices. ok is false on unbalanced quotes.
 func SplitArgs(line []byte, dst [][]byte) (words [][]byte, ok bool) {
+	if i := bytes.IndexByte(line, 0); i >= 0 {
+		line = line[:i]
+	}
 	words = dst
 	i := 0
 	for {

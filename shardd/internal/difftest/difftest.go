@@ -1,0 +1,113 @@
+package difftest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Cmd is one command of a sequence.
+type Cmd struct {
+	Args []string
+	// Unordered compares the reply (an array) as a multiset.
+	Unordered bool
+}
+
+// C builds an ordered Cmd.
+func C(args ...string) Cmd { return Cmd{Args: args} }
+
+// U builds a Cmd whose array reply is compared as a multiset.
+func U(args ...string) Cmd { return Cmd{Args: args, Unordered: true} }
+
+func (c Cmd) String() string { return strings.Join(quoteAll(c.Args), " ") }
+
+func quoteAll(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = fmt.Sprintf("%q", a)
+	}
+	return out
+}
+
+// Pair is a connection to the reference server and one to shardd.
+type Pair struct {
+	Redis, Shardd *redis.Client
+}
+
+// NewPair connects to both servers with the given RESP version.
+func NewPair(redisAddr, sharddAddr string, proto int) *Pair {
+	opt := func(addr string) *redis.Options {
+		return &redis.Options{Addr: addr, Protocol: proto, PoolSize: 1, MaxRetries: -1, DisableIdentity: true}
+	}
+	return &Pair{Redis: redis.NewClient(opt(redisAddr)), Shardd: redis.NewClient(opt(sharddAddr))}
+}
+
+// Close closes both connections.
+func (p *Pair) Close() {
+	p.Redis.Close()
+	p.Shardd.Close()
+}
+
+// Result is one server's decoded reply.
+type Result struct {
+	Val any
+	Err string
+}
+
+func (r Result) String() string {
+	if r.Err != "" {
+		return "error: " + r.Err
+	}
+	return fmt.Sprintf("%#v", r.Val)
+}
+
+// Do runs c on both servers and returns both results.
+func (p *Pair) Do(ctx context.Context, c Cmd) (want, got Result) {
+	return run(ctx, p.Redis, c), run(ctx, p.Shardd, c)
+}
+
+func run(ctx context.Context, cl *redis.Client, c Cmd) Result {
+	args := make([]any, len(c.Args))
+	for i, a := range c.Args {
+		args[i] = a
+	}
+	v, err := cl.Do(ctx, args...).Result()
+	var r Result
+	switch {
+	case errors.Is(err, redis.Nil):
+		r.Val = nil
+	case err != nil:
+		r.Err = err.Error()
+	default:
+		r.Val = v
+	}
+	if c.Unordered {
+		r.Val = sortedCopy(r.Val)
+	}
+	return r
+}
+
+// Diff runs c on both servers and describes the difference, or "".
+func (p *Pair) Diff(ctx context.Context, c Cmd) string {
+	want, got := p.Do(ctx, c)
+	if reflect.DeepEqual(want, got) {
+		return ""
+	}
+	return fmt.Sprintf("%s\n  redis-server: %s\n  shardd:       %s", c, want, got)
+}
+
+// sortedCopy sorts an array reply (top level only) by its printed form.
+func sortedCopy(v any) any {
+	arr, ok := v.([]any)
+	if !ok {
+		return v
+	}
+	out := append([]any(nil), arr...)
+	sort.Slice(out, func(i, j int) bool { return fmt.Sprint(out[i]) < fmt.Sprint(out[j]) })
+	return out
+}

@@ -1,0 +1,98 @@
+package engine
+
+import (
+	"github.com/shardis/shardis/pkg/command"
+	"github.com/shardis/shardis/shardd/internal/ds"
+	"github.com/shardis/shardis/shardd/internal/keyspace"
+)
+
+// Ctx is one command's execution context: its arguments, its session, the
+// database it runs in, the time it runs at and where its reply goes. The
+// dispatcher holds the locks of the command's key slots for the whole call
+// (write locks when the command is flagged write).
+//
+// Handlers change data only through Ctx's mutators (set, del, setExpire) or
+// by changing a value in place and then calling changed(key); that is what
+// counts changes for persistence and, later, wakes WATCH and blocked
+// clients.
+type Ctx struct {
+	e    *Engine
+	s    *Session
+	r    *Reply
+	args [][]byte
+	spec *command.Spec
+	db   *keyspace.DB
+	// now is the command's time in Unix ms; every expiry decision of
+	// the command uses it, so one command sees one consistent instant.
+	now   int64
+	write bool
+	// changes counts the keys the command changed.
+	changes int
+}
+
+// lookup returns key's live entry; under a write lock it also deletes the
+// key if it has expired.
+func (x *Ctx) lookup(key []byte) (keyspace.Entry, bool) {
+	if x.write {
+		return x.db.LookupWrite(key, x.now)
+	}
+	return x.db.Lookup(key, x.now)
+}
+
+// lookupKind returns key's value if it has kind k. A missing key gives
+// (nil, nil); another kind gives ErrWrongType.
+func (x *Ctx) lookupKind(key []byte, k ds.Kind) (ds.Value, error) {
+	e, ok := x.lookup(key)
+	if !ok {
+		return nil, nil
+	}
+	if e.Value.Kind() != k {
+		return nil, ErrWrongType
+	}
+	return e.Value, nil
+}
+
+// set stores v under key with expiry at (Unix ms, 0 for none), replacing
+// whatever was there.
+func (x *Ctx) set(key []byte, v ds.Value, at int64) {
+	x.db.Set(key, keyspace.Entry{Value: v, ExpireAt: at})
+	x.changed(key)
+}
+
+// setKeepTTL stores v under key keeping the key's current TTL, if any.
+func (x *Ctx) setKeepTTL(key []byte, v ds.Value) {
+	var at int64
+	if e, ok := x.lookup(key); ok {
+		at = e.ExpireAt
+	}
+	x.set(key, v, at)
+}
+
+// del deletes key; false if it did not exist (or had expired).
+func (x *Ctx) del(key []byte) bool {
+	if _, ok := x.lookup(key); !ok {
+		return false
+	}
+	x.db.Delete(key)
+	x.changed(key)
+	return true
+}
+
+// setExpire sets key's expiry time; false if the key is missing.
+func (x *Ctx) setExpire(key []byte, at int64) bool {
+	if _, ok := x.lookup(key); !ok {
+		return false
+	}
+	x.db.SetExpire(key, at)
+	x.changed(key)
+	return true
+}
+
+// changed records that key's value was changed (in place or by a
+// mutator). Handlers that modify a value in place must call it.
+func (x *Ctx) changed(key []byte) {
+	x.changes++
+}
+
+// arg returns argument i as a string (allocates).
+func (x *Ctx) arg(i int) string { return string(x.args[i]) }

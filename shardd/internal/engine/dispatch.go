@@ -1,0 +1,131 @@
+package engine
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shardis/shardis/pkg/command"
+	"github.com/shardis/shardis/pkg/slot"
+)
+
+// handler runs one command. It writes exactly one reply to x.r (unless it
+// is a subscription-style command that writes several) and reports data
+// changes through x's mutators.
+type handler func(x *Ctx)
+
+// Exec runs one request of session s and appends its reply to s.Reply().
+// args[0] is the command name. The args are valid only during the call.
+func (e *Engine) Exec(s *Session, args [][]byte) {
+	r := &s.reply
+	spec := command.Lookup(args[0])
+	if spec == nil {
+		r.Err(errUnknownCommand(args))
+		return
+	}
+	if spec.Subcommands != nil {
+		if len(args) < 2 {
+			r.Err(errArity(spec.Name))
+			return
+		}
+		sub := spec.Sub(args[1])
+		if sub == nil {
+			r.Error("ERR unknown subcommand '" + abbrev(args[1]) + "'. Try " + strings.ToUpper(spec.Name) + " HELP.")
+			return
+		}
+		spec = sub
+	}
+	h := e.handlers[spec]
+	if h == nil {
+		r.Err(errUnknownCommand(args))
+		return
+	}
+	st := e.stats[spec]
+	if !spec.CheckArity(len(args)) {
+		st.rejected.Add(1)
+		r.Err(errArity(spec.Name))
+		return
+	}
+	if !s.authed && spec.Flags&command.NoAuth == 0 && *e.requirepass.Load() != "" {
+		st.rejected.Add(1)
+		r.Err(ErrNoAuth)
+		return
+	}
+	start := time.Now()
+	x := Ctx{e: e, s: s, r: r, args: args, spec: spec, db: e.ks.DB(s.db), now: start.UnixMilli()}
+	x.write = spec.IsWrite()
+	mark := r.Len()
+	e.run(&x, h)
+	st.calls.Add(1)
+	st.usec.Add(time.Since(start).Microseconds())
+	if r.Len() > mark && r.b[mark] == '-' {
+		st.failed.Add(1)
+	}
+	e.totalCmds.Add(1)
+	s.lastActivity.Store(x.now)
+	if x.changes > 0 {
+		e.dirty.Add(int64(x.changes))
+	}
+}
+
+// run locks the slots of the command's keys, runs h and unlocks. Commands
+// without keys lock what they need themselves.
+func (e *Engine) run(x *Ctx, h handler) {
+	spec := x.spec
+	if spec.KeysFunc == nil && spec.FirstKey > 0 && spec.FirstKey == spec.LastKey {
+		// The common case, one key: no allocation.
+		s := slot.Of(x.args[spec.FirstKey])
+		e.ks.Lock(s, x.write)
+		h(x)
+		e.ks.Unlock(s, x.write)
+		return
+	}
+	var posBuf [16]int
+	pos := spec.AppendKeyPositions(posBuf[:0], x.args)
+	if len(pos) == 0 {
+		h(x)
+		return
+	}
+	var slotBuf [16]int
+	slots := slotBuf[:0]
+	for _, p := range pos {
+		slots = append(slots, slot.Of(x.args[p]))
+	}
+	slices.Sort(slots)
+	slots = slices.Compact(slots)
+	for _, s := range slots {
+		e.ks.Lock(s, x.write)
+	}
+	h(x)
+	for i := len(slots) - 1; i >= 0; i-- {
+		e.ks.Unlock(slots[i], x.write)
+	}
+}
+
+// errUnknownCommand is Redis's reply to an unknown command, quoting the
+// first arguments.
+func errUnknownCommand(args [][]byte) error {
+	var quoted []byte
+	for _, a := range args[1:] {
+		if len(quoted) >= 128 {
+			break
+		}
+		a = a[:min(len(a), 128-len(quoted))]
+		quoted = append(quoted, '\'')
+		quoted = append(quoted, a...)
+		quoted = append(quoted, '\'', ' ')
+	}
+	return simpleError("ERR unknown command '" + abbrev(args[0]) + "', with args beginning with: " + string(quoted))
+}
+
+// abbrev shortens an argument quoted in an error, as Redis does (128 bytes).
+func abbrev(b []byte) string {
+	if len(b) > 128 {
+		b = b[:128]
+	}
+	return string(b)
+}
+
+type simpleError string
+
+func (e simpleError) Error() string { return string(e) }

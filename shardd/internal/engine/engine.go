@@ -1,0 +1,363 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shardis/shardis/pkg/command"
+	"github.com/shardis/shardis/shardd/internal/config"
+	"github.com/shardis/shardis/shardd/internal/keyspace"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// Config is the live configuration (redis.conf plus CONFIG SET). The
+	// engine reads databases at start and registers change hooks for
+	// the directives it applies at run time. Required.
+	Config *config.Config
+	// Logger receives the engine's logs. Nil means slog.Default().
+	Logger *slog.Logger
+	// Shutdown is called, on a goroutine of its own, when a client runs
+	// SHUTDOWN; it should stop the daemon cleanly. Nil makes SHUTDOWN
+	// fail with Redis's "Errors trying to SHUTDOWN" error.
+	Shutdown func()
+}
+
+// Engine executes commands against the keyspace. It is safe for
+// concurrent use by many sessions.
+type Engine struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	ks       *keyspace.Keyspace
+	clients  clients
+	started  time.Time
+	shutdown func()
+	// runID and replID are random per process, as Redis's run_id and
+	// master_replid.
+	runID, replID string
+	// handlers maps every implemented command (and subcommand) spec to
+	// its handler; it is built once in New and read-only afterwards.
+	handlers map[*command.Spec]handler
+	stats    map[*command.Spec]*cmdStats
+
+	requirepass   atomic.Pointer[string]
+	totalConns    atomic.Int64
+	totalCmds     atomic.Int64
+	expiredKeys   atomic.Int64
+	rejectedConns atomic.Int64
+	// keyspaceHits and keyspaceMisses count read lookups that found or
+	// missed their key (INFO keyspace_hits/misses).
+	keyspaceHits   atomic.Int64
+	keyspaceMisses atomic.Int64
+	// dirty counts changes since the last save, as Redis's
+	// rdb_changes_since_last_save.
+	dirty atomic.Int64
+	// lastSave is the Unix time of the last successful save (the start
+	// time until persistence exists).
+	lastSave atomic.Int64
+
+	errors errorStats
+	ops    opsSampler
+	mem    memCache
+}
+
+// cmdStats are INFO commandstats' counters for one command.
+type cmdStats struct {
+	calls    atomic.Int64
+	usec     atomic.Int64
+	rejected atomic.Int64
+	failed   atomic.Int64
+}
+
+// New builds an engine with an empty keyspace.
+func New(opts Options) (*Engine, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	e := &Engine{
+		cfg:      opts.Config,
+		log:      log,
+		started:  time.Now(),
+		shutdown: opts.Shutdown,
+		runID:    randomHex(40),
+		replID:   randomHex(40),
+	}
+	e.lastSave.Store(e.started.Unix())
+	e.ks = keyspace.New(keyspace.Options{
+		Databases: int(opts.Config.Int("databases")),
+		OnExpire:  func(int, string) { e.expiredKeys.Add(1) },
+	})
+	e.handlers = make(map[*command.Spec]handler)
+	e.stats = make(map[*command.Spec]*cmdStats)
+	for _, family := range []map[string]handler{
+		connectionCommands(),
+		serverCommands(),
+		genericCommands(),
+		stringCommands(),
+		listCommands(),
+		hashCommands(),
+		setCommands(),
+	} {
+		for name, h := range family {
+			spec := command.LookupFullName([]byte(name))
+			if spec == nil {
+				return nil, &unknownSpecError{name}
+			}
+			e.handlers[spec] = e.observe(spec, h)
+		}
+	}
+	for spec := range e.handlers {
+		e.stats[spec] = &cmdStats{}
+	}
+	pass := opts.Config.String("requirepass")
+	e.requirepass.Store(&pass)
+	opts.Config.OnChange("requirepass", func(v string) error {
+		e.requirepass.Store(&v)
+		return nil
+	})
+	e.mem.init()
+	return e, nil
+}
+
+// observe wraps h to record what CLIENT LIST and INFO errorstats report
+// about every command: the session's last command and the error replies.
+//
+// TODO: the dispatcher (Exec) is the natural place for this, and there it
+// would also cover the errors it writes itself (arity, NOAUTH); move it
+// there and drop the wrapper.
+func (e *Engine) observe(spec *command.Spec, h handler) handler {
+	return func(x *Ctx) {
+		x.s.lastCmd.Store(spec)
+		mark := x.r.Len()
+		h(x)
+		if b := x.r.b; len(b) > mark && b[mark] == '-' {
+			e.errors.note(b[mark+1:])
+		}
+	}
+}
+
+type unknownSpecError struct{ name string }
+
+func (e *unknownSpecError) Error() string {
+	return "engine: handler for " + e.name + " has no spec in the command table"
+}
+
+// Keyspace exposes the store, for persistence and tests.
+func (e *Engine) Keyspace() *keyspace.Keyspace { return e.ks }
+
+// Run does the engine's background work (active expiry, the ops/sec
+// samples of INFO) until ctx ends.
+func (e *Engine) Run(ctx context.Context) {
+	hz := e.cfg.Int("hz")
+	if hz < 1 {
+		hz = 10
+	}
+	tick := time.NewTicker(time.Second / time.Duration(hz))
+	defer tick.Stop()
+	sample := time.NewTicker(opsSamplePeriod)
+	defer sample.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			// Like Redis, spend at most a quarter of each tick on
+			// active expiry.
+			e.ks.ExpireCycle(time.Now().UnixMilli(), time.Second/time.Duration(hz)/4)
+		case now := <-sample.C:
+			e.ops.sample(now, e.totalCmds.Load())
+		}
+	}
+}
+
+// NewSession registers a new client connection. kill closes it.
+func (e *Engine) NewSession(addr, localAddr string, kill func()) *Session {
+	s := &Session{
+		ID:        e.clients.nextID.Add(1),
+		Addr:      addr,
+		LocalAddr: localAddr,
+		Created:   time.Now(),
+		kill:      kill,
+	}
+	s.setProto(2)
+	s.queued.Store(-1)
+	// As in Redis, a client that connects while the default user needs
+	// no password is authenticated, and stays so if a password is set
+	// later.
+	s.authed = *e.requirepass.Load() == ""
+	s.lastActivity.Store(s.Created.UnixMilli())
+	e.totalConns.Add(1)
+	e.clients.add(s)
+	return s
+}
+
+// CloseSession forgets a connection that has closed.
+func (e *Engine) CloseSession(s *Session) {
+	s.closed.Store(true)
+	e.clients.remove(s)
+}
+
+// Clients reports how many sessions are open.
+func (e *Engine) Clients() int { return e.clients.count() }
+
+// RejectConnection counts a connection refused at maxclients.
+func (e *Engine) RejectConnection() { e.rejectedConns.Add(1) }
+
+// Stats are the engine's counters, for metrics.
+type Stats struct {
+	Connections         int64 // open client connections
+	ConnectionsReceived int64 // accepted since start (or CONFIG RESETSTAT)
+	ConnectionsRejected int64 // refused at maxclients
+	Commands            int64 // commands executed
+	ExpiredKeys         int64 // keys deleted because their TTL passed
+	KeyspaceHits        int64
+	KeyspaceMisses      int64
+	Dirty               int64 // changes since the last save
+}
+
+// Stats returns a snapshot of the counters.
+func (e *Engine) Stats() Stats {
+	return Stats{
+		Connections:         int64(e.clients.count()),
+		ConnectionsReceived: e.totalConns.Load(),
+		ConnectionsRejected: e.rejectedConns.Load(),
+		Commands:            e.totalCmds.Load(),
+		ExpiredKeys:         e.expiredKeys.Load(),
+		KeyspaceHits:        e.keyspaceHits.Load(),
+		KeyspaceMisses:      e.keyspaceMisses.Load(),
+		Dirty:               e.dirty.Load(),
+	}
+}
+
+// resetStats is CONFIG RESETSTAT: it zeroes the counters INFO stats,
+// commandstats and errorstats report.
+func (e *Engine) resetStats() {
+	e.totalConns.Store(0)
+	e.totalCmds.Store(0)
+	e.expiredKeys.Store(0)
+	e.rejectedConns.Store(0)
+	e.keyspaceHits.Store(0)
+	e.keyspaceMisses.Store(0)
+	for _, st := range e.stats {
+		st.calls.Store(0)
+		st.usec.Store(0)
+		st.rejected.Store(0)
+		st.failed.Store(0)
+	}
+	e.errors.reset()
+	e.ops.reset()
+	e.mem.resetPeak()
+}
+
+// errorStats counts error replies by their first word (ERR, WRONGTYPE,
+// ...), for INFO errorstats.
+type errorStats struct {
+	mu     sync.Mutex // guards counts
+	counts map[string]int64
+}
+
+// maxErrorCodes caps the distinct error codes tracked, as Redis does
+// (128), so that odd error texts cannot grow the map without bound.
+const maxErrorCodes = 128
+
+// note counts the error whose text (after '-') starts msg.
+func (es *errorStats) note(msg []byte) {
+	end := 0
+	for end < len(msg) && msg[end] != ' ' && msg[end] != '\r' {
+		end++
+	}
+	code := msg[:end]
+	es.mu.Lock()
+	if es.counts == nil {
+		es.counts = make(map[string]int64)
+	}
+	if _, ok := es.counts[string(code)]; ok || len(es.counts) < maxErrorCodes {
+		es.counts[string(code)]++
+	}
+	es.mu.Unlock()
+}
+
+func (es *errorStats) reset() {
+	es.mu.Lock()
+	es.counts = nil
+	es.mu.Unlock()
+}
+
+// snapshot returns the codes, sorted, and their counts.
+func (es *errorStats) snapshot() ([]string, map[string]int64) {
+	es.mu.Lock()
+	defer es.mu.Unlock()
+	codes := make([]string, 0, len(es.counts))
+	counts := make(map[string]int64, len(es.counts))
+	for c, n := range es.counts {
+		codes = append(codes, c)
+		counts[c] = n
+	}
+	sort.Strings(codes)
+	return codes, counts
+}
+
+// opsSamplePeriod and opsSamples are Redis's: the ops/sec of INFO is the
+// mean of the last 16 rates sampled every 100 ms.
+const (
+	opsSamplePeriod = 100 * time.Millisecond
+	opsSamples      = 16
+)
+
+// opsSampler computes instantaneous_ops_per_sec.
+type opsSampler struct {
+	mu       sync.Mutex // guards the fields below
+	lastTime time.Time
+	lastOps  int64
+	rates    [opsSamples]float64
+	next     int
+}
+
+func (o *opsSampler) sample(now time.Time, ops int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.lastTime.IsZero() {
+		dt := now.Sub(o.lastTime)
+		if dt > 0 && ops >= o.lastOps {
+			o.rates[o.next] = float64(ops-o.lastOps) / dt.Seconds()
+			o.next = (o.next + 1) % opsSamples
+		}
+	}
+	o.lastTime, o.lastOps = now, ops
+}
+
+// perSec returns the mean of the samples.
+func (o *opsSampler) perSec() int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var sum float64
+	for _, r := range o.rates {
+		sum += r
+	}
+	return int64(sum / opsSamples)
+}
+
+func (o *opsSampler) reset() {
+	o.mu.Lock()
+	o.rates = [opsSamples]float64{}
+	o.lastTime = time.Time{}
+	o.mu.Unlock()
+}
+
+// randomHex returns n random hex digits.
+func randomHex(n int) string {
+	b := make([]byte, (n+1)/2)
+	rand.Read(b)
+	return hex.EncodeToString(b)[:n]
+}
+
+func sortSessions(s []*Session) {
+	sort.Slice(s, func(i, j int) bool { return s[i].ID < s[j].ID })
+}
