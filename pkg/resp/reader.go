@@ -59,7 +59,17 @@ type Reader struct {
 	// BeforeWait, if set, runs before the Reader blocks on the stream; a
 	// server flushes its pending replies there. Its error is returned.
 	BeforeWait func() error
+	// AOF mode reads append-only files: no inline commands, and lines
+	// starting with '#' (Redis 7's annotations) are skipped.
+	AOF bool
+
+	consumed int64 // bytes of the stream consumed by returned requests
 }
+
+// Offset is how many bytes of the stream the requests returned so far
+// (and skipped empty requests and annotations) took: the offset of the
+// next request.
+func (r *Reader) Offset() int64 { return r.consumed }
 
 // NewReader returns a Reader with Redis's default limits.
 func NewReader(rd io.Reader) *Reader {
@@ -71,10 +81,13 @@ func (r *Reader) Buffered() int { return r.w - r.r }
 
 // ReadCommand returns the next request's arguments; it skips empty requests.
 // The slices are valid until the next call. Errors are a *ProtocolError,
-// ErrQueryBufferLimit or the stream's error (io.EOF at a clean end).
+// ErrQueryBufferLimit or the stream's error: io.EOF at a clean end,
+// io.ErrUnexpectedEOF when the stream ends inside a request.
 func (r *Reader) ReadCommand() ([][]byte, error) {
 	for {
+		before := r.r
 		args, need, err := r.parse()
+		r.consumed += int64(r.r - before)
 		if err != nil {
 			return nil, err
 		}
@@ -85,6 +98,9 @@ func (r *Reader) ReadCommand() ([][]byte, error) {
 			continue
 		}
 		if err := r.fill(need); err != nil {
+			if err == io.EOF && r.r != r.w {
+				err = io.ErrUnexpectedEOF
+			}
 			return nil, err
 		}
 	}
@@ -143,6 +159,9 @@ func (r *Reader) parse() (args [][]byte, need int, err error) {
 		return nil, 1, nil
 	}
 	if b[0] != '*' {
+		if r.AOF {
+			return r.parseAnnotation(b)
+		}
 		return r.parseInline(b)
 	}
 	line, ok := headerLine(b)
@@ -235,6 +254,24 @@ func (r *Reader) parseInline(b []byte) ([][]byte, int, error) {
 		off += len(w)
 	}
 	return r.args, 0, nil
+}
+
+// parseAnnotation skips a '#' line of an AOF; anything else that is not a
+// multibulk is corruption.
+func (r *Reader) parseAnnotation(b []byte) ([][]byte, int, error) {
+	if b[0] != '#' {
+		return nil, 0, &ProtocolError{"expected '*', got '" + string(b[0]) + "'"}
+	}
+	for i, c := range b {
+		if c == '\n' {
+			r.r += i + 1
+			return nil, 0, nil
+		}
+	}
+	if len(b) > MaxInlineSize {
+		return nil, 0, ErrBigInline
+	}
+	return nil, len(b) + 1, nil
 }
 
 // headerLine returns b's first line up to its '\r'; ok is false when the

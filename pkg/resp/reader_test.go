@@ -56,7 +56,7 @@ func TestReadCommand(t *testing.T) {
 		{"too big bulk", "*1\r\n$536870913\r\n", nil, ErrInvalidBulk},
 		{"huge bulk", "*1\r\n$99999999999999999999999\r\n", nil, ErrInvalidBulk},
 		{"no dollar", "*1\r\n:1\r\n", nil, &ProtocolError{"expected '$', got ':'"}},
-		{"truncated", "*2\r\n$3\r\nGET\r\n$1\r\n", nil, io.EOF},
+		{"truncated", "*2\r\n$3\r\nGET\r\n$1\r\n", nil, io.ErrUnexpectedEOF},
 	}
 	for _, tt := range tests {
 		for _, slow := range []bool{false, true} {
@@ -100,8 +100,8 @@ func TestHeaderTooLong(t *testing.T) {
 func TestDeclaredSizeNotPreallocated(t *testing.T) {
 	rd := NewReader(strings.NewReader("*1\r\n$500000000\r\nabc"))
 	_, err := rd.ReadCommand()
-	if err != io.EOF {
-		t.Fatalf("got %v; want EOF", err)
+	if err != io.ErrUnexpectedEOF {
+		t.Fatalf("got %v; want io.ErrUnexpectedEOF", err)
 	}
 	if len(rd.buf) > 1<<20 {
 		t.Errorf("buffer grew to %d bytes for 19 bytes of input", len(rd.buf))
@@ -205,4 +205,39 @@ func FuzzSplitArgs(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestOffsetAndTruncation(t *testing.T) {
+	cmd := "*1\r\n$4\r\nPING\r\n"
+	rd := NewReader(strings.NewReader(cmd + cmd + "*2\r\n$3\r\nGET"))
+	rd.AOF = true
+	for i := 0; i < 2; i++ {
+		if _, err := rd.ReadCommand(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := rd.Offset(); got != int64(2*len(cmd)) {
+		t.Errorf("Offset() = %d; want %d", got, 2*len(cmd))
+	}
+	if _, err := rd.ReadCommand(); err != io.ErrUnexpectedEOF {
+		t.Errorf("truncated tail: got %v; want io.ErrUnexpectedEOF", err)
+	}
+}
+
+func TestAOFMode(t *testing.T) {
+	in := "#TS:1700000000\r\n*1\r\n$4\r\nPING\r\n"
+	rd := NewReader(strings.NewReader(in))
+	rd.AOF = true
+	args, err := rd.ReadCommand()
+	if err != nil || string(args[0]) != "PING" {
+		t.Fatalf("got %q, %v", args, err)
+	}
+	if rd.Offset() != int64(len(in)) {
+		t.Errorf("Offset() = %d; want %d", rd.Offset(), len(in))
+	}
+	rd = NewReader(strings.NewReader("PING\r\n"))
+	rd.AOF = true
+	if _, err := rd.ReadCommand(); err == nil {
+		t.Error("inline command accepted in AOF mode")
+	}
 }

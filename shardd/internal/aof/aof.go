@@ -1,0 +1,435 @@
+package aof
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Fsync is the appendfsync policy.
+type Fsync int
+
+const (
+	FsyncEverySec Fsync = iota // fsync once a second in the background
+	FsyncAlways                // fsync before any reply that depends on the write
+	FsyncNo                    // leave flushing to the OS
+)
+
+// ParseFsync parses appendfsync's value.
+func ParseFsync(s string) (Fsync, error) {
+	switch s {
+	case "always":
+		return FsyncAlways, nil
+	case "everysec":
+		return FsyncEverySec, nil
+	case "no":
+		return FsyncNo, nil
+	}
+	return 0, fmt.Errorf("aof: unknown appendfsync %q", s)
+}
+
+// Options configure an AOF.
+type Options struct {
+	// Dir is the AOF directory (dir + appenddirname); created if missing.
+	Dir string
+	// Name is appendfilename, the prefix of every file ("appendonly.aof").
+	Name  string
+	Fsync Fsync
+	// LoadTruncated is aof-load-truncated: repair a torn tail on Load.
+	LoadTruncated bool
+	Logger        *slog.Logger // nil means slog.Default()
+}
+
+// AOF is an open append-only file directory.
+type AOF struct {
+	opts Options
+	log  *slog.Logger
+
+	// mu guards buf, pos, the current file and the manifest. Appends hold
+	// it only to copy into buf.
+	mu       sync.Mutex
+	buf      []byte
+	pos      uint64 // bytes ever appended
+	manifest *Manifest
+	incr     *os.File
+	incrSeq  int64
+	closed   bool
+	err      error // sticky write error: the AOF refuses further writes
+
+	// wmu serializes writers of the buffer to the file; lock order is
+	// wmu before mu.
+	wmu     sync.Mutex
+	written uint64 // bytes written to the OS; guarded by wmu
+	synced  uint64 // bytes fsynced; guarded by wmu
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// ErrClosed is returned after Close.
+var ErrClosed = errors.New("aof: closed")
+
+// Open opens (or creates) the AOF directory. It does not load it: call Load
+// before the first Append.
+func Open(opts Options) (*AOF, error) {
+	if opts.Name == "" {
+		opts.Name = "appendonly.aof"
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create AOF directory %q: %w", opts.Dir, err)
+	}
+	a := &AOF{opts: opts, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	data, err := os.ReadFile(a.manifestPath())
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		a.manifest = &Manifest{}
+	case err != nil:
+		return nil, fmt.Errorf("cannot read AOF manifest: %w", err)
+	default:
+		m, err := parseManifest(data)
+		if err != nil {
+			return nil, fmt.Errorf("AOF manifest %q: %w", a.manifestPath(), err)
+		}
+		a.manifest = m
+	}
+	return a, nil
+}
+
+func (a *AOF) manifestPath() string { return filepath.Join(a.opts.Dir, a.opts.Name+".manifest") }
+
+func (a *AOF) path(name string) string { return filepath.Join(a.opts.Dir, name) }
+
+func (a *AOF) incrName(seq int64) string {
+	return a.opts.Name + "." + strconv.FormatInt(seq, 10) + ".incr.aof"
+}
+
+// BaseName is the name of the base file of sequence seq; rdb selects the
+// RDB form.
+func (a *AOF) baseName(seq int64, rdb bool) string {
+	ext := ".base.aof"
+	if rdb {
+		ext = ".base.rdb"
+	}
+	return a.opts.Name + "." + strconv.FormatInt(seq, 10) + ext
+}
+
+// Start opens the incremental file for appends (creating the first one and
+// the manifest for a new directory) and starts the fsync goroutine. Call it
+// after Load.
+func (a *AOF) Start() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.manifest.Incrs) == 0 {
+		seq := a.manifest.lastIncrSeq() + 1
+		if a.manifest.Base != nil {
+			seq = max(seq, a.manifest.Base.Seq)
+		}
+		a.manifest.Incrs = append(a.manifest.Incrs, FileInfo{Name: a.incrName(seq), Seq: seq, Type: Incremental})
+		if err := a.openIncr(seq); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(a.manifestPath(), a.manifest.format()); err != nil {
+			return fmt.Errorf("cannot write AOF manifest: %w", err)
+		}
+	} else {
+		last := a.manifest.Incrs[len(a.manifest.Incrs)-1]
+		if err := a.openIncr(last.Seq); err != nil {
+			return err
+		}
+	}
+	go a.fsyncLoop()
+	return nil
+}
+
+func (a *AOF) openIncr(seq int64) error {
+	f, err := os.OpenFile(a.path(a.incrName(seq)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("cannot open AOF file: %w", err)
+	}
+	a.incr, a.incrSeq = f, seq
+	return nil
+}
+
+// Append adds one encoded command (or MULTI...EXEC block) to the log and
+// returns the position to pass to WaitWritten. It only copies.
+func (a *AOF) Append(cmd []byte) uint64 {
+	a.mu.Lock()
+	a.buf = append(a.buf, cmd...)
+	a.pos += uint64(len(cmd))
+	p := a.pos
+	a.mu.Unlock()
+	return p
+}
+
+// WaitWritten returns once everything up to pos reached the OS (and the
+// disk, with appendfsync always). It writes the shared buffer itself if
+// nobody else is doing it.
+func (a *AOF) WaitWritten(pos uint64) error {
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	if a.written >= pos && (a.opts.Fsync != FsyncAlways || a.synced >= pos) {
+		return nil
+	}
+	if err := a.writeLocked(); err != nil {
+		return err
+	}
+	if a.opts.Fsync == FsyncAlways && a.synced < a.written {
+		return a.syncLocked()
+	}
+	return nil
+}
+
+// writeLocked writes the buffer to the current file. Needs wmu.
+func (a *AOF) writeLocked() error {
+	a.mu.Lock()
+	if a.err != nil {
+		err := a.err
+		a.mu.Unlock()
+		return err
+	}
+	buf, f, end := a.buf, a.incr, a.pos
+	a.buf = nil
+	a.mu.Unlock()
+	if len(buf) == 0 {
+		return nil
+	}
+	if f == nil {
+		return ErrClosed
+	}
+	if _, err := f.Write(buf); err != nil {
+		err = fmt.Errorf("cannot write to AOF %q: %w", f.Name(), err)
+		a.mu.Lock()
+		a.err = err
+		a.mu.Unlock()
+		a.log.Error("AOF write failed; refusing further writes", "err", err)
+		return err
+	}
+	a.written = end
+	return nil
+}
+
+func (a *AOF) syncLocked() error {
+	a.mu.Lock()
+	f := a.incr
+	a.mu.Unlock()
+	if f == nil {
+		return ErrClosed
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("cannot fsync AOF %q: %w", f.Name(), err)
+	}
+	a.synced = a.written
+	return nil
+}
+
+// Err reports a sticky write error: after one, writes must be refused
+// (Redis answers -MISCONF).
+func (a *AOF) Err() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.err
+}
+
+// Flush writes and fsyncs everything appended so far.
+func (a *AOF) Flush() error {
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	if err := a.writeLocked(); err != nil {
+		return err
+	}
+	if a.synced < a.written {
+		return a.syncLocked()
+	}
+	return nil
+}
+
+func (a *AOF) fsyncLoop() {
+	defer close(a.done)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.stop:
+			return
+		case <-t.C:
+			if a.opts.Fsync == FsyncNo {
+				a.wmu.Lock()
+				err := a.writeLocked()
+				a.wmu.Unlock()
+				if err != nil {
+					a.log.Error("AOF background write failed", "err", err)
+				}
+				continue
+			}
+			if err := a.Flush(); err != nil {
+				a.log.Error("AOF background fsync failed", "err", err)
+			}
+		}
+	}
+}
+
+// Size is the size of the current incremental file plus the base, for
+// auto-aof-rewrite decisions.
+func (a *AOF) Size() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var n int64
+	for _, fi := range a.manifest.files() {
+		if st, err := os.Stat(a.path(fi.Name)); err == nil {
+			n += st.Size()
+		}
+	}
+	return n + int64(len(a.buf))
+}
+
+// Close flushes, fsyncs and closes the log.
+func (a *AOF) Close() error {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil
+	}
+	a.closed = true
+	started := a.incr != nil
+	a.mu.Unlock()
+	if started {
+		close(a.stop)
+		<-a.done
+	}
+	err := a.Flush()
+	a.mu.Lock()
+	if a.incr != nil {
+		if cerr := a.incr.Close(); err == nil {
+			err = cerr
+		}
+		a.incr = nil
+	}
+	a.mu.Unlock()
+	return err
+}
+
+// Rewrite is a rewrite in progress: the new base file being written.
+type Rewrite struct {
+	a    *AOF
+	f    *os.File
+	seq  int64
+	rdb  bool
+	done bool
+}
+
+// StartRewrite switches appends to a new incremental file, recorded in the
+// manifest after the current ones, and opens a temporary base file for
+// the snapshot; rdb selects the RDB form of the base. The caller must hold
+// off every writer while it runs (the engine holds all slot locks), so
+// that the switch falls between two commands.
+func (a *AOF) StartRewrite(rdb bool) (*Rewrite, error) {
+	f, err := os.CreateTemp(a.opts.Dir, "temp-rewriteaof-*.aof")
+	if err != nil {
+		return nil, fmt.Errorf("cannot create AOF rewrite file: %w", err)
+	}
+	// Write out what the old file is owed, then switch files with both
+	// locks held so no append lands between them.
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	if err := a.writeLocked(); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.incr == nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, ErrClosed
+	}
+	old := a.incr
+	seq := a.incrSeq + 1
+	if err := a.openIncr(seq); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	a.manifest.Incrs = append(a.manifest.Incrs, FileInfo{Name: a.incrName(seq), Seq: seq, Type: Incremental})
+	if err := writeFileAtomic(a.manifestPath(), a.manifest.format()); err != nil {
+		// Keep appending to the new file; the next rewrite will list it.
+		a.log.Error("cannot write AOF manifest at rewrite start", "err", err)
+	}
+	old.Sync()
+	old.Close()
+	return &Rewrite{a: a, f: f, seq: seq, rdb: rdb}, nil
+}
+
+// Writer is where the snapshot goes.
+func (rw *Rewrite) Writer() io.Writer { return rw.f }
+
+// Finish makes the written snapshot the base: it fsyncs and renames it,
+// writes a manifest naming it and the incremental file that started with
+// the rewrite, and deletes the files it replaces.
+func (rw *Rewrite) Finish() error {
+	a := rw.a
+	if err := rw.f.Sync(); err != nil {
+		rw.Abort()
+		return fmt.Errorf("cannot fsync AOF rewrite: %w", err)
+	}
+	if err := rw.f.Close(); err != nil {
+		rw.Abort()
+		return err
+	}
+	name := a.baseName(rw.seq, rw.rdb)
+	if err := os.Rename(rw.f.Name(), a.path(name)); err != nil {
+		rw.Abort()
+		return fmt.Errorf("cannot install AOF base: %w", err)
+	}
+	rw.done = true
+	a.mu.Lock()
+	var obsolete []FileInfo
+	if a.manifest.Base != nil {
+		obsolete = append(obsolete, *a.manifest.Base)
+	}
+	var keep []FileInfo
+	for _, fi := range a.manifest.Incrs {
+		if fi.Seq < rw.seq {
+			obsolete = append(obsolete, fi)
+		} else {
+			keep = append(keep, fi)
+		}
+	}
+	obsolete = append(obsolete, a.manifest.History...)
+	m := &Manifest{Base: &FileInfo{Name: name, Seq: rw.seq, Type: Base}, Incrs: keep}
+	err := writeFileAtomic(a.manifestPath(), m.format())
+	if err == nil {
+		a.manifest = m
+	}
+	a.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("cannot write AOF manifest: %w", err)
+	}
+	for _, fi := range obsolete {
+		if err := os.Remove(a.path(fi.Name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			a.log.Warn("cannot delete old AOF file", "file", fi.Name, "err", err)
+		}
+	}
+	return nil
+}
+
+// Abort drops the rewrite; appends continue in the new incremental file,
+// which the manifest already lists.
+func (rw *Rewrite) Abort() {
+	if rw.done {
+		return
+	}
+	rw.done = true
+	rw.f.Close()
+	os.Remove(rw.f.Name())
+}

@@ -1,0 +1,223 @@
+package aof
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/shardis/shardis/pkg/resp"
+)
+
+func enc(args ...string) []byte {
+	b := resp.AppendArray(nil, len(args))
+	for _, a := range args {
+		b = resp.AppendBulkString(b, a)
+	}
+	return b
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func open(t *testing.T, dir string, fsync Fsync, truncated bool) *AOF {
+	t.Helper()
+	a, err := Open(Options{Dir: dir, Fsync: fsync, LoadTruncated: truncated, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// replay loads dir and returns the commands as "a b c" strings.
+func replay(t *testing.T, a *AOF) ([]string, error) {
+	t.Helper()
+	var got []string
+	_, err := a.Load(Loader{Command: func(args [][]byte) error {
+		parts := make([]string, len(args))
+		for i, x := range args {
+			parts[i] = string(x)
+		}
+		got = append(got, strings.Join(parts, " "))
+		return nil
+	}})
+	return got, err
+}
+
+func TestAppendReopenLoad(t *testing.T) {
+	for _, policy := range []Fsync{FsyncAlways, FsyncEverySec, FsyncNo} {
+		dir := t.TempDir()
+		a := open(t, dir, policy, true)
+		if _, err := replay(t, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 100; i++ {
+					p := a.Append(enc("SET", fmt.Sprintf("k%d-%d", w, i), "v"))
+					if err := a.WaitWritten(p); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := replay(t, open(t, dir, policy, true))
+		if err != nil || len(got) != 400 {
+			t.Fatalf("policy %d: replayed %d commands, err %v; want 400", policy, len(got), err)
+		}
+	}
+}
+
+func TestWaitWrittenReachesTheOS(t *testing.T) {
+	dir := t.TempDir()
+	a := open(t, dir, FsyncNo, true)
+	a.Start()
+	defer a.Close()
+	p := a.Append(enc("SET", "a", "1"))
+	if err := a.WaitWritten(p); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "appendonly.aof.1.incr.aof"))
+	if string(data) != string(enc("SET", "a", "1")) {
+		t.Errorf("file holds %q after WaitWritten", data)
+	}
+	m, _ := os.ReadFile(filepath.Join(dir, "appendonly.aof.manifest"))
+	if string(m) != "file appendonly.aof.1.incr.aof seq 1 type i\n" {
+		t.Errorf("manifest = %q", m)
+	}
+}
+
+func writeIncr(t *testing.T, dir string, content string) string {
+	t.Helper()
+	a := open(t, dir, FsyncAlways, true)
+	a.Start()
+	a.Close()
+	path := filepath.Join(dir, "appendonly.aof.1.incr.aof")
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestTruncatedTail(t *testing.T) {
+	whole := string(enc("SET", "a", "1")) + string(enc("SET", "b", "2"))
+	torn := whole + "*3\r\n$3\r\nSET\r\n$1\r\nc"
+
+	dir := t.TempDir()
+	path := writeIncr(t, dir, torn)
+	_, err := replay(t, open(t, dir, FsyncAlways, false))
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), fmt.Sprintf("offset %d", len(whole))) {
+		t.Errorf("aof-load-truncated no: err %v; want ErrCorrupt naming offset %d", err, len(whole))
+	}
+	if st, _ := os.Stat(path); st.Size() != int64(len(torn)) {
+		t.Error("file changed although truncation was refused")
+	}
+
+	got, err := replay(t, open(t, dir, FsyncAlways, true))
+	if err != nil || len(got) != 2 {
+		t.Fatalf("aof-load-truncated yes: %v, %v", got, err)
+	}
+	if st, _ := os.Stat(path); st.Size() != int64(len(whole)) {
+		t.Errorf("file is %d bytes after repair; want %d", st.Size(), len(whole))
+	}
+}
+
+func TestCorruptionInTheMiddleIsRefused(t *testing.T) {
+	good := string(enc("SET", "a", "1"))
+	dir := t.TempDir()
+	writeIncr(t, dir, good+"*2\r\n$3\r\nGET\r\n:1\r\n"+good)
+	_, err := replay(t, open(t, dir, FsyncAlways, true))
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), fmt.Sprintf("offset %d", len(good))) {
+		t.Errorf("err %v; want ErrCorrupt at offset %d", err, len(good))
+	}
+}
+
+func TestRewriteSwitchesFiles(t *testing.T) {
+	dir := t.TempDir()
+	a := open(t, dir, FsyncAlways, true)
+	a.Start()
+	a.WaitWritten(a.Append(enc("SET", "old", "1")))
+	rw, err := a.StartRewrite(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.WaitWritten(a.Append(enc("SET", "during", "2")))
+
+	// A crash now must replay everything from the old files and the new one.
+	got, err := replay(t, open(t, dir, FsyncAlways, true))
+	if err != nil || strings.Join(got, ",") != "SET old 1,SET during 2" {
+		t.Fatalf("mid-rewrite replay: %q, %v", got, err)
+	}
+
+	rw.Writer().Write(enc("SET", "old", "1"))
+	if err := rw.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	a.WaitWritten(a.Append(enc("SET", "after", "3")))
+	a.Close()
+	got, err = replay(t, open(t, dir, FsyncAlways, true))
+	if err != nil || strings.Join(got, ",") != "SET old 1,SET during 2,SET after 3" {
+		t.Fatalf("after rewrite: %q, %v", got, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	want := "appendonly.aof.2.base.aof appendonly.aof.2.incr.aof appendonly.aof.manifest"
+	if strings.Join(names, " ") != want {
+		t.Errorf("files after rewrite: %v; want %s", names, want)
+	}
+}
+
+func TestManifestRoundTripAndErrors(t *testing.T) {
+	text := "file appendonly.aof.3.base.rdb seq 3 type b\nfile appendonly.aof.3.incr.aof seq 3 type i\nfile \"a b\" seq 4 type i\n"
+	m, err := parseManifest([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(m.format()) != text {
+		t.Errorf("round trip: %q", m.format())
+	}
+	for _, bad := range []string{
+		"file x seq 0 type i", "file x seq 1 type z", "file x seq 1", "file ../x seq 1 type i",
+		"file a seq 1 type b\nfile b seq 2 type b", "file \"x seq 1 type i",
+	} {
+		if _, err := parseManifest([]byte(bad)); !errors.Is(err, ErrCorruptManifest) {
+			t.Errorf("%q: err %v; want ErrCorruptManifest", bad, err)
+		}
+	}
+}
+
+func FuzzManifest(f *testing.F) {
+	f.Add("file appendonly.aof.1.incr.aof seq 1 type i\n")
+	f.Add("file a seq 1 type b\nfile b seq 2 type i\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := parseManifest([]byte(s))
+		if err != nil {
+			return
+		}
+		again, err := parseManifest(m.format())
+		if err != nil {
+			t.Fatalf("formatted manifest does not parse: %v", err)
+		}
+		if string(again.format()) != string(m.format()) {
+			t.Fatal("format is not stable")
+		}
+	})
+}

@@ -1,0 +1,120 @@
+package aof
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/shardis/shardis/pkg/resp"
+)
+
+// ErrCorrupt marks an AOF that cannot be loaded without losing data in its
+// middle; the message names the file and offset.
+var ErrCorrupt = errors.New("aof: corrupt")
+
+// Loader is what Load feeds.
+type Loader struct {
+	// Command applies one logged command.
+	Command func(args [][]byte) error
+	// RDB loads an RDB-form base file (aof-use-rdb-preamble).
+	RDB func(r io.Reader) error
+}
+
+// Load replays the directory's files in manifest order. It reports whether
+// there was anything to load.
+func (a *AOF) Load(l Loader) (loaded bool, err error) {
+	a.mu.Lock()
+	files := a.manifest.files()
+	a.mu.Unlock()
+	for i, fi := range files {
+		last := i == len(files)-1
+		path := a.path(fi.Name)
+		if fi.Type == Base && strings.HasSuffix(fi.Name, ".rdb") {
+			if err := a.loadRDB(path, l.RDB); err != nil {
+				return loaded, err
+			}
+			loaded = true
+			continue
+		}
+		n, err := a.loadCommands(path, last, l.Command)
+		if n > 0 {
+			loaded = true
+		}
+		if err != nil {
+			return loaded, err
+		}
+	}
+	return loaded, nil
+}
+
+func (a *AOF) loadRDB(path string, load func(io.Reader) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("cannot open AOF base %q: %w", path, err)
+	}
+	defer f.Close()
+	if load == nil {
+		return fmt.Errorf("%w: %q is an RDB base but no RDB loader is set", ErrCorrupt, path)
+	}
+	if err := load(bufio.NewReaderSize(f, 1<<20)); err != nil {
+		return fmt.Errorf("cannot load AOF base %q: %w", path, err)
+	}
+	return nil
+}
+
+// loadCommands replays one RESP file and returns how many commands it had.
+func (a *AOF) loadCommands(path string, last bool, apply func([][]byte) error) (int, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) && last {
+		// The newest incremental file may not exist yet if we crashed
+		// right after writing the manifest: nothing was logged to it.
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("cannot open AOF file %q: %w", path, err)
+	}
+	defer f.Close()
+	rd := resp.NewReader(f)
+	rd.AOF = true
+	n := 0
+	for {
+		args, err := rd.ReadCommand()
+		if err == io.EOF {
+			return n, nil
+		}
+		if err == io.ErrUnexpectedEOF {
+			return n, a.truncatedTail(path, last, rd.Offset())
+		}
+		if err != nil {
+			return n, fmt.Errorf("%w: %q at offset %d: %v", ErrCorrupt, path, rd.Offset(), err)
+		}
+		if err := apply(args); err != nil {
+			return n, fmt.Errorf("%w: %q at offset %d: command %q failed: %v", ErrCorrupt, path, rd.Offset(), args[0], err)
+		}
+		n++
+	}
+}
+
+// truncatedTail handles a file that ends inside a command.
+func (a *AOF) truncatedTail(path string, last bool, good int64) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !last {
+		return fmt.Errorf("%w: %q ends inside a command at offset %d, and it is not the last file", ErrCorrupt, path, good)
+	}
+	if !a.opts.LoadTruncated {
+		return fmt.Errorf("%w: %q ends inside a command at offset %d (%d bytes after the last whole command); "+
+			"set aof-load-truncated yes or run tools/aofcheck --fix to truncate it", ErrCorrupt, path, good, st.Size()-good)
+	}
+	if err := os.Truncate(path, good); err != nil {
+		return fmt.Errorf("cannot truncate AOF %q: %w", path, err)
+	}
+	a.log.Warn("AOF ended inside a command: truncated to the last whole command",
+		"file", path, "offset", good, "dropped_bytes", st.Size()-good)
+	return nil
+}
