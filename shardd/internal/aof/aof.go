@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/shardis/shardis/pkg/resp"
 )
 
 // Fsync is the appendfsync policy.
@@ -53,9 +55,12 @@ type AOF struct {
 
 	// mu guards buf, pos, the current file and the manifest. Appends hold
 	// it only to copy into buf.
-	mu       sync.Mutex
-	buf      []byte
-	pos      uint64 // bytes ever appended
+	mu  sync.Mutex
+	buf []byte
+	pos uint64 // bytes ever appended
+	// db is the database the log's last SELECT chose; -1 at the start of
+	// a file, where replay starts in db 0 but we never rely on it.
+	db       int
 	manifest *Manifest
 	incr     *os.File
 	incrSeq  int64
@@ -88,7 +93,7 @@ func Open(opts Options) (*AOF, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create AOF directory %q: %w", opts.Dir, err)
 	}
-	a := &AOF{opts: opts, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	a := &AOF{opts: opts, log: log, db: -1, stop: make(chan struct{}), done: make(chan struct{})}
 	data, err := os.ReadFile(a.manifestPath())
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -160,12 +165,21 @@ func (a *AOF) openIncr(seq int64) error {
 	return nil
 }
 
-// Append adds one encoded command (or MULTI...EXEC block) to the log and
-// returns the position to pass to WaitWritten. It only copies.
-func (a *AOF) Append(cmd []byte) uint64 {
+// Append adds one encoded command (or MULTI...EXEC block) that ran in
+// database db to the log, preceded by a SELECT when the log is in another
+// database, and returns the position to pass to WaitWritten. It only
+// copies.
+func (a *AOF) Append(db int, cmd []byte) uint64 {
 	a.mu.Lock()
+	before := len(a.buf)
+	if db != a.db {
+		a.buf = resp.AppendArray(a.buf, 2)
+		a.buf = resp.AppendBulkString(a.buf, "SELECT")
+		a.buf = resp.AppendBulkInt(a.buf, int64(db))
+		a.db = db
+	}
 	a.buf = append(a.buf, cmd...)
-	a.pos += uint64(len(cmd))
+	a.pos += uint64(len(a.buf) - before)
 	p := a.pos
 	a.mu.Unlock()
 	return p
@@ -360,6 +374,7 @@ func (a *AOF) StartRewrite(rdb bool) (*Rewrite, error) {
 		os.Remove(f.Name())
 		return nil, err
 	}
+	a.db = -1 // the new file must select its database again
 	a.manifest.Incrs = append(a.manifest.Incrs, FileInfo{Name: a.incrName(seq), Seq: seq, Type: Incremental})
 	if err := writeFileAtomic(a.manifestPath(), a.manifest.format()); err != nil {
 		// Keep appending to the new file; the next rewrite will list it.

@@ -64,7 +64,7 @@ func TestAppendReopenLoad(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for i := 0; i < 100; i++ {
-					p := a.Append(enc("SET", fmt.Sprintf("k%d-%d", w, i), "v"))
+					p := a.Append(0, enc("SET", fmt.Sprintf("k%d-%d", w, i), "v"))
 					if err := a.WaitWritten(p); err != nil {
 						t.Error(err)
 						return
@@ -77,8 +77,8 @@ func TestAppendReopenLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, err := replay(t, open(t, dir, policy, true))
-		if err != nil || len(got) != 400 {
-			t.Fatalf("policy %d: replayed %d commands, err %v; want 400", policy, len(got), err)
+		if err != nil || len(got) != 401 { // 400 SETs after one SELECT
+			t.Fatalf("policy %d: replayed %d commands, err %v; want 401", policy, len(got), err)
 		}
 	}
 }
@@ -88,12 +88,12 @@ func TestWaitWrittenReachesTheOS(t *testing.T) {
 	a := open(t, dir, FsyncNo, true)
 	a.Start()
 	defer a.Close()
-	p := a.Append(enc("SET", "a", "1"))
+	p := a.Append(0, enc("SET", "a", "1"))
 	if err := a.WaitWritten(p); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(filepath.Join(dir, "appendonly.aof.1.incr.aof"))
-	if string(data) != string(enc("SET", "a", "1")) {
+	if string(data) != string(enc("SELECT", "0"))+string(enc("SET", "a", "1")) {
 		t.Errorf("file holds %q after WaitWritten", data)
 	}
 	m, _ := os.ReadFile(filepath.Join(dir, "appendonly.aof.manifest"))
@@ -151,16 +151,16 @@ func TestRewriteSwitchesFiles(t *testing.T) {
 	dir := t.TempDir()
 	a := open(t, dir, FsyncAlways, true)
 	a.Start()
-	a.WaitWritten(a.Append(enc("SET", "old", "1")))
+	a.WaitWritten(a.Append(0, enc("SET", "old", "1")))
 	rw, err := a.StartRewrite(false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.WaitWritten(a.Append(enc("SET", "during", "2")))
+	a.WaitWritten(a.Append(0, enc("SET", "during", "2")))
 
 	// A crash now must replay everything from the old files and the new one.
 	got, err := replay(t, open(t, dir, FsyncAlways, true))
-	if err != nil || strings.Join(got, ",") != "SET old 1,SET during 2" {
+	if err != nil || strings.Join(got, ",") != "SELECT 0,SET old 1,SELECT 0,SET during 2" {
 		t.Fatalf("mid-rewrite replay: %q, %v", got, err)
 	}
 
@@ -168,10 +168,10 @@ func TestRewriteSwitchesFiles(t *testing.T) {
 	if err := rw.Finish(); err != nil {
 		t.Fatal(err)
 	}
-	a.WaitWritten(a.Append(enc("SET", "after", "3")))
+	a.WaitWritten(a.Append(0, enc("SET", "after", "3")))
 	a.Close()
 	got, err = replay(t, open(t, dir, FsyncAlways, true))
-	if err != nil || strings.Join(got, ",") != "SET old 1,SET during 2,SET after 3" {
+	if err != nil || strings.Join(got, ",") != "SET old 1,SELECT 0,SET during 2,SET after 3" {
 		t.Fatalf("after rewrite: %q, %v", got, err)
 	}
 	entries, _ := os.ReadDir(dir)
