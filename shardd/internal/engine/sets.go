@@ -32,16 +32,16 @@ func setCommands() map[string]handler {
 }
 
 var (
-	errLimitNegative = simpleError("ERR LIMIT can't be negative")
-	errNumKeys       = simpleError("ERR numkeys should be greater than 0")
-	errNumKeysArgs   = simpleError("ERR Number of keys can't be greater than number of args")
-	errRandCount     = simpleError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
-	errInvalidCursor = simpleError("ERR invalid cursor")
+	errSetLimitNegative = simpleError("ERR LIMIT can't be negative")
+	errSetNumKeys       = simpleError("ERR numkeys should be greater than 0")
+	errSetNumKeysArgs   = simpleError("ERR Number of keys can't be greater than number of args")
+	errSetRandCount     = simpleError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+	errInvalidCursor    = simpleError("ERR invalid cursor")
 )
 
 // maxRandReply bounds SRANDMEMBER's negative count. Redis would try to
 // build a reply of any size and run out of memory; shardd refuses.
-const maxRandReply = 1 << 26
+const maxRandReply = 1 << 24
 
 // lookupSet returns key's set value; nil if missing.
 func (x *Ctx) lookupSet(key []byte) (*ds.Set, error) {
@@ -95,10 +95,10 @@ func cmdSAdd(x *Ctx) {
 	if created {
 		s = ds.NewSet()
 	}
-	max := x.maxIntset()
+	maxInts := x.maxIntset()
 	var added int64
 	for _, m := range x.args[2:] {
-		if s.Add(m, max) {
+		if s.Add(m, maxInts) {
 			added++
 		}
 	}
@@ -131,12 +131,12 @@ func cmdSRem(x *Ctx) {
 			}
 		}
 	}
-	x.afterRemove(key, s, removed > 0)
+	x.afterSetRemove(key, s, removed > 0)
 	x.r.Int(removed)
 }
 
-// afterRemove deletes key if s became empty, else records the change.
-func (x *Ctx) afterRemove(key []byte, s *ds.Set, changed bool) {
+// afterSetRemove deletes key if s became empty, else records the change.
+func (x *Ctx) afterSetRemove(key []byte, s *ds.Set, changed bool) {
 	switch {
 	case s.Len() == 0:
 		x.del(key)
@@ -210,7 +210,7 @@ func cmdSPop(x *Ctx) {
 			x.r.Null()
 		default:
 			m := s.RemoveAt(rand.IntN(s.Len()))
-			x.afterRemove(key, s, true)
+			x.afterSetRemove(key, s, true)
 			x.r.BulkString(m)
 		}
 		return
@@ -267,7 +267,7 @@ func cmdSRandMember(x *Ctx) {
 		return
 	}
 	if count == -1<<63 {
-		x.r.Err(errRandCount)
+		x.r.Err(errSetRandCount)
 		return
 	}
 	s, err := x.lookupSet(key)
@@ -284,7 +284,7 @@ func cmdSRandMember(x *Ctx) {
 	switch {
 	case count < 0:
 		if -count > maxRandReply {
-			x.r.Err(errRandCount)
+			x.r.Err(errSetRandCount)
 			return
 		}
 		x.r.Array(int(-count))
@@ -360,7 +360,7 @@ func cmdSMove(x *Ctx) {
 		x.r.Int(0)
 		return
 	}
-	x.afterRemove(srcKey, src, true)
+	x.afterSetRemove(srcKey, src, true)
 	if dstOK {
 		if dstE.Value.(*ds.Set).Add(m, x.maxIntset()) {
 			x.changed(dstKey)
@@ -397,7 +397,7 @@ func (x *Ctx) interSets(sets []*ds.Set, countOnly bool, limit int) (*ds.Set, int
 	if !countOnly {
 		out = ds.NewSet()
 	}
-	max := x.maxIntset()
+	maxInts := x.maxIntset()
 	n := 0
 	var buf []byte
 	smallest := sets[0]
@@ -416,7 +416,7 @@ outer:
 			}
 			continue
 		}
-		out.Add(buf, max)
+		out.Add(buf, maxInts)
 	}
 	return out, n
 }
@@ -459,11 +459,11 @@ func cmdSInterStore(x *Ctx) { x.sinter(x.args[2:], x.args[1], false, 0) }
 func cmdSInterCard(x *Ctx) {
 	numKeys, err := parseInt(x.args[1])
 	if err != nil || numKeys < 1 {
-		x.r.Err(errNumKeys)
+		x.r.Err(errSetNumKeys)
 		return
 	}
 	if numKeys > int64(len(x.args)-2) {
-		x.r.Err(errNumKeysArgs)
+		x.r.Err(errSetNumKeysArgs)
 		return
 	}
 	var limit int64
@@ -472,7 +472,7 @@ func cmdSInterCard(x *Ctx) {
 			i++
 			limit, err = parseInt(x.args[i])
 			if err != nil || limit < 0 {
-				x.r.Err(errLimitNegative)
+				x.r.Err(errSetLimitNegative)
 				return
 			}
 			continue
@@ -491,7 +491,7 @@ func (x *Ctx) unionDiff(keys [][]byte, dst []byte, union bool) {
 		return
 	}
 	out := ds.NewSet()
-	max := x.maxIntset()
+	maxInts := x.maxIntset()
 	var buf []byte
 	if union {
 		for _, s := range sets {
@@ -500,7 +500,7 @@ func (x *Ctx) unionDiff(keys [][]byte, dst []byte, union bool) {
 			}
 			for i := 0; i < s.Len(); i++ {
 				buf = s.AppendMember(buf[:0], i)
-				out.Add(buf, max)
+				out.Add(buf, maxInts)
 			}
 		}
 	} else if first := sets[0]; first != nil && !slices.Contains(sets[1:], first) {
@@ -512,7 +512,7 @@ func (x *Ctx) unionDiff(keys [][]byte, dst []byte, union bool) {
 					continue next
 				}
 			}
-			out.Add(buf, max)
+			out.Add(buf, maxInts)
 		}
 	}
 	if dst != nil {
