@@ -1,5 +1,8 @@
 package engine
 
+import "crypto/subtle"
+
+// connectionCommands are the commands about the connection itself.
 func connectionCommands() map[string]handler {
 	return map[string]handler{
 		"ping":   cmdPing,
@@ -32,7 +35,7 @@ func cmdQuit(x *Ctx) {
 func cmdSelect(x *Ctx) {
 	n, err := parseInt(x.args[1])
 	if err != nil {
-		x.r.Error("ERR value is not an integer or out of range")
+		x.r.Err(ErrNotInt)
 		return
 	}
 	if n < 0 || n >= int64(x.e.ks.Databases()) {
@@ -53,7 +56,8 @@ func (x *Ctx) checkPassword(user, pass []byte) bool {
 	if want == "" {
 		return true
 	}
-	return string(pass) == want
+	// In constant time, so that timing tells nothing about the password.
+	return subtle.ConstantTimeCompare(pass, []byte(want)) == 1
 }
 
 func cmdAuth(x *Ctx) {
@@ -80,12 +84,13 @@ func cmdAuth(x *Ctx) {
 }
 
 // cmdHello negotiates the protocol: HELLO [protover [AUTH user pass]
-// [SETNAME name]].
+// [SETNAME name]]. As in Redis, the options are parsed first (the last
+// AUTH and SETNAME win), then the client authenticates, then the name is
+// checked: a bad name after a good AUTH leaves the client authenticated.
 func cmdHello(x *Ctx) {
 	proto := x.s.proto
-	args := x.args[1:]
-	if len(args) > 0 {
-		v, err := parseInt(args[0])
+	if len(x.args) > 1 {
+		v, err := parseInt(x.args[1])
 		if err != nil {
 			x.r.Error("ERR Protocol version is not an integer or out of range")
 			return
@@ -95,41 +100,41 @@ func cmdHello(x *Ctx) {
 			return
 		}
 		proto = int(v)
-		args = args[1:]
 	}
-	var name []byte
-	authed := x.s.authed
-	for len(args) > 0 {
+	var user, pass, name []byte
+	for i := 2; i < len(x.args); i++ {
+		more := len(x.args) - 1 - i
 		switch {
-		case equalFold(args[0], "auth") && len(args) >= 3:
-			if !x.checkPassword(args[1], args[2]) {
-				x.r.Error("WRONGPASS invalid username-password pair or user is disabled.")
-				return
-			}
-			authed = true
-			args = args[3:]
-		case equalFold(args[0], "setname") && len(args) >= 2:
-			if err := validClientName(args[1]); err != nil {
-				x.r.Err(err)
-				return
-			}
-			name = args[1]
-			args = args[2:]
+		case equalFold(x.args[i], "auth") && more >= 2:
+			user, pass = x.args[i+1], x.args[i+2]
+			i += 2
+		case equalFold(x.args[i], "setname") && more >= 1:
+			name = x.args[i+1]
+			i++
 		default:
-			x.r.Error("ERR Syntax error in HELLO option '" + string(args[0]) + "'")
+			x.r.Error("ERR Syntax error in HELLO option '" + string(x.args[i]) + "'")
 			return
 		}
 	}
-	if !authed && *x.e.requirepass.Load() != "" {
+	if user != nil {
+		if !x.checkPassword(user, pass) {
+			x.r.Error("WRONGPASS invalid username-password pair or user is disabled.")
+			return
+		}
+		x.s.authed = true
+	}
+	if !x.s.authed && *x.e.requirepass.Load() != "" {
 		x.r.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
-	x.s.authed = authed
 	if name != nil {
+		if err := validClientName(name); err != nil {
+			x.r.Err(err)
+			return
+		}
 		x.s.setName(string(name))
 	}
-	x.s.proto = proto
-	x.r.proto = proto
+	x.s.setProto(proto)
 	x.r.Map(7)
 	x.r.BulkString("server")
 	x.r.BulkString("redis")

@@ -28,6 +28,10 @@ type Ctx struct {
 	write bool
 	// changes counts the keys the command changed.
 	changes int
+	// logged, when set by logAs, replaces the command's own arguments in
+	// the AOF: commands whose replay would not reproduce their effect
+	// (relative expiries, random pops) log their effect instead.
+	logged [][][]byte
 }
 
 // lookup returns key's live entry; under a write lock it also deletes the
@@ -88,10 +92,29 @@ func (x *Ctx) setExpire(key []byte, at int64) bool {
 	return true
 }
 
-// changed records that key's value was changed (in place or by a
-// mutator). Handlers that modify a value in place must call it.
+// changed records that key's value in the command's database was changed
+// (in place or by a mutator). Handlers that modify a value in place must
+// call it.
 func (x *Ctx) changed(key []byte) {
+	x.changedIn(x.db, key)
+}
+
+// changedIn is changed for a key of another database (MOVE, COPY ... DB).
+func (x *Ctx) changedIn(db *keyspace.DB, key []byte) {
 	x.changes++
+}
+
+// logAs makes the AOF record args instead of the command as received; it
+// may be called several times to log several commands. It copies args.
+// Handlers use it when replaying their own arguments would not reproduce
+// their effect: EXPIRE logs PEXPIREAT with the absolute time, SPOP logs the
+// SREM of what it popped, SET EX logs SET PXAT.
+func (x *Ctx) logAs(args ...[]byte) {
+	cp := make([][]byte, len(args))
+	for i, a := range args {
+		cp[i] = append([]byte(nil), a...)
+	}
+	x.logged = append(x.logged, cp)
 }
 
 // arg returns argument i as a string (allocates).

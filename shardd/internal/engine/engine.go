@@ -62,9 +62,15 @@ type Engine struct {
 	// time until persistence exists).
 	lastSave atomic.Int64
 
+	// netIn and netOut count the bytes read from and written to clients,
+	// as the server reports them with CountNet.
+	netIn, netOut atomic.Int64
+
 	errors errorStats
-	ops    opsSampler
-	mem    memCache
+	// ops, in and out sample total commands and network bytes for
+	// INFO's instantaneous rates.
+	ops, in, out rateSampler
+	mem          memCache
 }
 
 // cmdStats are INFO commandstats' counters for one command.
@@ -104,6 +110,8 @@ func New(opts Options) (*Engine, error) {
 		listCommands(),
 		hashCommands(),
 		setCommands(),
+		zsetCommands(),
+		geoCommands(),
 	} {
 		for name, h := range family {
 			spec := command.LookupFullName([]byte(name))
@@ -155,11 +163,8 @@ func (e *Engine) Keyspace() *keyspace.Keyspace { return e.ks }
 // Run does the engine's background work (active expiry, the ops/sec
 // samples of INFO) until ctx ends.
 func (e *Engine) Run(ctx context.Context) {
-	hz := e.cfg.Int("hz")
-	if hz < 1 {
-		hz = 10
-	}
-	tick := time.NewTicker(time.Second / time.Duration(hz))
+	period := e.cronPeriod()
+	tick := time.NewTimer(period)
 	defer tick.Stop()
 	sample := time.NewTicker(opsSamplePeriod)
 	defer sample.Stop()
@@ -170,11 +175,25 @@ func (e *Engine) Run(ctx context.Context) {
 		case <-tick.C:
 			// Like Redis, spend at most a quarter of each tick on
 			// active expiry.
-			e.ks.ExpireCycle(time.Now().UnixMilli(), time.Second/time.Duration(hz)/4)
+			e.ks.ExpireCycle(time.Now().UnixMilli(), period/4)
+			// hz may have changed (CONFIG SET hz).
+			period = e.cronPeriod()
+			tick.Reset(period)
 		case now := <-sample.C:
 			e.ops.sample(now, e.totalCmds.Load())
+			e.in.sample(now, e.netIn.Load())
+			e.out.sample(now, e.netOut.Load())
 		}
 	}
+}
+
+// cronPeriod is the period of the background work: 1/hz seconds.
+func (e *Engine) cronPeriod() time.Duration {
+	hz := e.cfg.Int("hz")
+	if hz < 1 {
+		hz = 10
+	}
+	return time.Second / time.Duration(hz)
 }
 
 // NewSession registers a new client connection. kill closes it.
@@ -206,6 +225,17 @@ func (e *Engine) CloseSession(s *Session) {
 
 // Clients reports how many sessions are open.
 func (e *Engine) Clients() int { return e.clients.count() }
+
+// CountNet adds to the network byte counters of INFO stats: in bytes read
+// from a client, out bytes written to it.
+func (e *Engine) CountNet(in, out int) {
+	if in > 0 {
+		e.netIn.Add(int64(in))
+	}
+	if out > 0 {
+		e.netOut.Add(int64(out))
+	}
+}
 
 // RejectConnection counts a connection refused at maxclients.
 func (e *Engine) RejectConnection() { e.rejectedConns.Add(1) }
@@ -251,8 +281,12 @@ func (e *Engine) resetStats() {
 		st.rejected.Store(0)
 		st.failed.Store(0)
 	}
+	e.netIn.Store(0)
+	e.netOut.Store(0)
 	e.errors.reset()
 	e.ops.reset()
+	e.in.reset()
+	e.out.reset()
 	e.mem.resetPeak()
 }
 
@@ -304,15 +338,16 @@ func (es *errorStats) snapshot() ([]string, map[string]int64) {
 	return codes, counts
 }
 
-// opsSamplePeriod and opsSamples are Redis's: the ops/sec of INFO is the
-// mean of the last 16 rates sampled every 100 ms.
+// opsSamplePeriod and opsSamples are Redis's: an instantaneous rate of
+// INFO (ops/sec, kbps) is the mean of the last 16 rates sampled every
+// 100 ms.
 const (
 	opsSamplePeriod = 100 * time.Millisecond
 	opsSamples      = 16
 )
 
-// opsSampler computes instantaneous_ops_per_sec.
-type opsSampler struct {
+// rateSampler computes an instantaneous rate of a growing counter.
+type rateSampler struct {
 	mu       sync.Mutex // guards the fields below
 	lastTime time.Time
 	lastOps  int64
@@ -320,7 +355,7 @@ type opsSampler struct {
 	next     int
 }
 
-func (o *opsSampler) sample(now time.Time, ops int64) {
+func (o *rateSampler) sample(now time.Time, ops int64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if !o.lastTime.IsZero() {
@@ -334,17 +369,17 @@ func (o *opsSampler) sample(now time.Time, ops int64) {
 }
 
 // perSec returns the mean of the samples.
-func (o *opsSampler) perSec() int64 {
+func (o *rateSampler) perSec() float64 {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var sum float64
 	for _, r := range o.rates {
 		sum += r
 	}
-	return int64(sum / opsSamples)
+	return sum / opsSamples
 }
 
-func (o *opsSampler) reset() {
+func (o *rateSampler) reset() {
 	o.mu.Lock()
 	o.rates = [opsSamples]float64{}
 	o.lastTime = time.Time{}
