@@ -260,4 +260,10 @@ var table = []*Spec{
 	{Name: "discard", Arity: 1, Flags: NoScript | Loading | Stale | Fast | AllowBusy, Group: "transactions", ACL: []string{"fast", "transaction"}},
 	{Name: "watch", Arity: -2, Flags: NoScript | Loading | Stale | Fast | AllowBusy, FirstKey: 1, LastKey: -1, Step: 1, Group: "transactions", ACL: []string{"fast", "transaction"}},
 	{Name: "unwatch", Arity: 1, Flags: NoScript | Loading | Stale | Fast | AllowBusy, Group: "transactions", ACL: []string{"fast", "transaction"}},
+
+	// Shardis internal commands of the cluster protocols. Refused on a
+	// connection that did not authenticate with the cluster secret, when
+	// one is configured (AUTH shardis <secret>).
+	{Name: "shardis.countkeysinslot", Arity: 2, Flags: ReadOnly | Fast | Internal, Group: "shardis", ACL: []string{"read", "fast"}},
+	{Name: "shardis.getkeysinslot", Arity: 3, Flags: ReadOnly | Internal, Group: "shardis", ACL: []string{"read", "slow"}},
 }

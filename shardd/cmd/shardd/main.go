@@ -107,18 +107,29 @@ func newLogger(cfg *config.Config) (*slog.Logger, func(), error) {
 		}
 		w, closeFn = f, func() { f.Close() }
 	}
-	level := slog.LevelInfo
-	switch strings.ToLower(cfg.String("loglevel")) {
-	case "debug":
-		level = slog.LevelDebug
-	case "verbose":
-		level = slog.LevelDebug + 2
-	case "warning":
-		level = slog.LevelWarn
-	case "nothing":
-		level = slog.LevelError + 4
-	}
+	// A LevelVar, so that CONFIG SET loglevel takes effect at once.
+	level := new(slog.LevelVar)
+	level.Set(logLevel(cfg.String("loglevel")))
+	cfg.OnChange("loglevel", func(v string) error {
+		level.Set(logLevel(v))
+		return nil
+	})
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
+}
+
+// logLevel maps Redis's loglevel names to slog levels.
+func logLevel(name string) slog.Level {
+	switch strings.ToLower(name) {
+	case "debug":
+		return slog.LevelDebug
+	case "verbose":
+		return slog.LevelDebug + 2
+	case "warning":
+		return slog.LevelWarn
+	case "nothing":
+		return slog.LevelError + 4
+	}
+	return slog.LevelInfo
 }
 
 func usage(w io.Writer) {
@@ -132,4 +143,3 @@ Without a path, $CONFIG or ./redis.conf is read if present. port 0 picks
 a free port; the log line "ready to accept connections" gives the address.
 `)
 }
-

@@ -32,11 +32,21 @@ func Start(cfg *config.Config, log *slog.Logger) (*Daemon, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	eng, err := engine.New(engine.Options{Config: cfg, Logger: log})
+	var srv *server.Server
+	eng, err := engine.New(engine.Options{
+		Config: cfg,
+		Logger: log,
+		// SHUTDOWN stops serving; Err then reports the end to main,
+		// which closes the daemon like on SIGTERM.
+		Shutdown: func() {
+			log.Info("shutdown requested by a client")
+			srv.Close()
+		},
+	})
 	if err != nil {
 		return nil, err
 	}
-	srv := server.New(server.Options{
+	srv = server.New(server.Options{
 		Addrs:  listenAddrs(cfg),
 		Engine: eng,
 		Logger: log,

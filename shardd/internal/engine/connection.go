@@ -46,18 +46,33 @@ func cmdSelect(x *Ctx) {
 	x.r.OK()
 }
 
-// checkPassword applies AUTH's rules: only the "default" user exists, and
-// it has the requirepass password (or none).
-func (x *Ctx) checkPassword(user, pass []byte) bool {
+// internalUser is the user a proxy or shardis-meta authenticates as with
+// the cluster secret to run SHARDIS.* commands.
+const internalUser = "shardis"
+
+// authenticate applies AUTH's rules and marks the session authenticated
+// on success. Two users exist: "default", whose password is requirepass
+// (or none), and, when a cluster secret is configured, "shardis", whose
+// password is the secret and who may also run the internal commands.
+func (x *Ctx) authenticate(user, pass []byte) bool {
 	want := *x.e.requirepass.Load()
-	if user != nil && string(user) != "default" {
+	internal := false
+	switch {
+	case user != nil && string(user) == internalUser && x.e.clusterSecret != "":
+		want, internal = x.e.clusterSecret, true
+	case user != nil && string(user) != "default":
 		return false
-	}
-	if want == "" {
+	case want == "":
+		x.s.authed = true
 		return true
 	}
 	// In constant time, so that timing tells nothing about the password.
-	return subtle.ConstantTimeCompare(pass, []byte(want)) == 1
+	if subtle.ConstantTimeCompare(pass, []byte(want)) != 1 {
+		return false
+	}
+	x.s.authed = true
+	x.s.internal = x.s.internal || internal
+	return true
 }
 
 func cmdAuth(x *Ctx) {
@@ -75,11 +90,10 @@ func cmdAuth(x *Ctx) {
 		x.r.Err(ErrSyntax)
 		return
 	}
-	if !x.checkPassword(user, pass) {
+	if !x.authenticate(user, pass) {
 		x.r.Error("WRONGPASS invalid username-password pair or user is disabled.")
 		return
 	}
-	x.s.authed = true
 	x.r.OK()
 }
 
@@ -117,11 +131,10 @@ func cmdHello(x *Ctx) {
 		}
 	}
 	if user != nil {
-		if !x.checkPassword(user, pass) {
+		if !x.authenticate(user, pass) {
 			x.r.Error("WRONGPASS invalid username-password pair or user is disabled.")
 			return
 		}
-		x.s.authed = true
 	}
 	if !x.s.authed && *x.e.requirepass.Load() != "" {
 		x.r.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")

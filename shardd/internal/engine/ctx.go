@@ -26,6 +26,10 @@ type Ctx struct {
 	// the command uses it, so one command sees one consistent instant.
 	now   int64
 	write bool
+	// allLocked is set when the caller already holds every slot's write
+	// lock (EXEC of a transaction with a whole-keyspace command), so the
+	// lock helpers below must not lock again.
+	allLocked bool
 	// changes counts the keys the command changed.
 	changes int
 	// logged, when set by logAs, replaces the command's own arguments in
@@ -119,3 +123,32 @@ func (x *Ctx) logAs(args ...[]byte) {
 
 // arg returns argument i as a string (allocates).
 func (x *Ctx) arg(i int) string { return string(x.args[i]) }
+
+// lockSlot locks slot s for a command without key arguments that visits
+// slots itself (KEYS, SCAN, the internal slot commands).
+func (x *Ctx) lockSlot(s int, write bool) {
+	if !x.allLocked {
+		x.e.ks.Lock(s, write)
+	}
+}
+
+// unlockSlot undoes lockSlot.
+func (x *Ctx) unlockSlot(s int, write bool) {
+	if !x.allLocked {
+		x.e.ks.Unlock(s, write)
+	}
+}
+
+// lockAll write-locks every slot, for FLUSHDB, FLUSHALL and SWAPDB.
+func (x *Ctx) lockAll() {
+	if !x.allLocked {
+		x.e.ks.LockAll()
+	}
+}
+
+// unlockAll undoes lockAll.
+func (x *Ctx) unlockAll() {
+	if !x.allLocked {
+		x.e.ks.UnlockAll()
+	}
+}

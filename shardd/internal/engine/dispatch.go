@@ -18,44 +18,73 @@ type handler func(x *Ctx)
 // args[0] is the command name. The args are valid only during the call.
 func (e *Engine) Exec(s *Session, args [][]byte) {
 	r := &s.reply
+	mark := r.Len()
+	spec, h := e.lookup(s, args)
+	if h != nil {
+		e.call(s, spec, h, args)
+	}
+	if b := r.b; len(b) > mark && b[mark] == '-' {
+		e.errors.note(b[mark+1:])
+	}
+}
+
+// lookup resolves args to a command and checks that s may run it; on a
+// refusal it writes the error and returns a nil handler.
+func (e *Engine) lookup(s *Session, args [][]byte) (*command.Spec, handler) {
+	r := &s.reply
 	spec := command.Lookup(args[0])
 	if spec == nil {
 		r.Err(errUnknownCommand(args))
-		return
+		return nil, nil
 	}
-	if spec.Subcommands != nil {
+	if spec.Subcommands != nil && (len(args) >= 2 || e.handlers[spec] == nil) {
+		// A container runs a subcommand; only a container with a
+		// handler of its own (COMMAND) may run without one.
 		if len(args) < 2 {
 			r.Err(errArity(spec.Name))
-			return
+			return nil, nil
 		}
 		sub := spec.Sub(args[1])
 		if sub == nil {
 			r.Error("ERR unknown subcommand '" + abbrev(args[1]) + "'. Try " + strings.ToUpper(spec.Name) + " HELP.")
-			return
+			return nil, nil
 		}
 		spec = sub
 	}
 	h := e.handlers[spec]
 	if h == nil {
 		r.Err(errUnknownCommand(args))
-		return
+		return nil, nil
 	}
+	s.lastCmd.Store(spec)
 	st := e.stats[spec]
 	if !spec.CheckArity(len(args)) {
 		st.rejected.Add(1)
 		r.Err(errArity(spec.Name))
-		return
+		return nil, nil
 	}
 	if !s.authed && spec.Flags&command.NoAuth == 0 && *e.requirepass.Load() != "" {
 		st.rejected.Add(1)
 		r.Err(ErrNoAuth)
-		return
+		return nil, nil
 	}
+	if spec.Flags&command.Internal != 0 && !s.internal && e.clusterSecret != "" {
+		st.rejected.Add(1)
+		r.Err(ErrInternalOnly)
+		return nil, nil
+	}
+	return spec, h
+}
+
+// call runs an admitted command and accounts for it.
+func (e *Engine) call(s *Session, spec *command.Spec, h handler, args [][]byte) {
+	r := &s.reply
 	start := time.Now()
 	x := Ctx{e: e, s: s, r: r, args: args, spec: spec, db: e.ks.DB(s.db), now: start.UnixMilli()}
 	x.write = spec.IsWrite()
 	mark := r.Len()
 	e.run(&x, h)
+	st := e.stats[spec]
 	st.calls.Add(1)
 	st.usec.Add(time.Since(start).Microseconds())
 	if r.Len() > mark && r.b[mark] == '-' {

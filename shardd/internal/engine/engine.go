@@ -46,7 +46,10 @@ type Engine struct {
 	handlers map[*command.Spec]handler
 	stats    map[*command.Spec]*cmdStats
 
-	requirepass   atomic.Pointer[string]
+	requirepass atomic.Pointer[string]
+	// clusterSecret guards the internal commands ("" = unguarded); it is
+	// immutable at run time.
+	clusterSecret string
 	totalConns    atomic.Int64
 	totalCmds     atomic.Int64
 	expiredKeys   atomic.Int64
@@ -112,18 +115,20 @@ func New(opts Options) (*Engine, error) {
 		setCommands(),
 		zsetCommands(),
 		geoCommands(),
+		internalCommands(),
 	} {
 		for name, h := range family {
 			spec := command.LookupFullName([]byte(name))
 			if spec == nil {
 				return nil, &unknownSpecError{name}
 			}
-			e.handlers[spec] = e.observe(spec, h)
+			e.handlers[spec] = h
 		}
 	}
 	for spec := range e.handlers {
 		e.stats[spec] = &cmdStats{}
 	}
+	e.clusterSecret = opts.Config.String("cluster-secret")
 	pass := opts.Config.String("requirepass")
 	e.requirepass.Store(&pass)
 	opts.Config.OnChange("requirepass", func(v string) error {
@@ -132,23 +137,6 @@ func New(opts Options) (*Engine, error) {
 	})
 	e.mem.init()
 	return e, nil
-}
-
-// observe wraps h to record what CLIENT LIST and INFO errorstats report
-// about every command: the session's last command and the error replies.
-//
-// TODO: the dispatcher (Exec) is the natural place for this, and there it
-// would also cover the errors it writes itself (arity, NOAUTH); move it
-// there and drop the wrapper.
-func (e *Engine) observe(spec *command.Spec, h handler) handler {
-	return func(x *Ctx) {
-		x.s.lastCmd.Store(spec)
-		mark := x.r.Len()
-		h(x)
-		if b := x.r.b; len(b) > mark && b[mark] == '-' {
-			e.errors.note(b[mark+1:])
-		}
-	}
 }
 
 type unknownSpecError struct{ name string }

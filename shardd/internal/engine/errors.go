@@ -18,6 +18,9 @@ var (
 	ErrIndexOutOfRange = errors.New("ERR index out of range")
 	ErrMaxClients      = errors.New("ERR max number of clients reached")
 	ErrPositive        = errors.New("ERR value is out of range, must be positive")
+	// ErrInternalOnly refuses a SHARDIS.* command on a connection that did
+	// not authenticate with the cluster secret (AUTH shardis <secret>).
+	ErrInternalOnly = errors.New("NOPERM this command is internal to Shardis; authenticate with the cluster secret first")
 )
 
 // errArity is Redis's wrong-arity error for the command (or "parent|sub").

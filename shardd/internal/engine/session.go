@@ -26,7 +26,10 @@ type Session struct {
 	db     int
 	proto  int // 2 or 3
 	authed bool
-	reply  Reply
+	// internal is set by AUTH shardis <cluster secret>: the connection
+	// may run SHARDIS.* commands.
+	internal bool
+	reply    Reply
 	// quit is set by QUIT (and by CLIENT KILL on the calling client):
 	// the server closes the connection after flushing the reply.
 	quit bool

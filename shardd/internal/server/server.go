@@ -197,15 +197,21 @@ func (s *Server) serveConn(c net.Conn) {
 	defer eng.CloseSession(sess)
 
 	out := sess.Reply()
+	rd := resp.NewReader(c)
+	var counted int64 // request bytes already reported to the engine
 	flush := func() error {
+		if off := rd.Offset(); off > counted {
+			eng.CountNet(int(off-counted), 0)
+			counted = off
+		}
 		if out.Len() == 0 {
 			return nil
 		}
-		_, err := c.Write(out.Bytes())
+		n, err := c.Write(out.Bytes())
+		eng.CountNet(0, n)
 		out.Reset(4 * flushThreshold)
 		return err
 	}
-	rd := resp.NewReader(c)
 	rd.MaxBulk = lim.MaxBulk
 	rd.MaxQueryBuffer = lim.MaxQuery
 	rd.BeforeWait = func() error {
