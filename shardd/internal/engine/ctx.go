@@ -124,6 +124,14 @@ func (x *Ctx) logAs(args ...[]byte) {
 // arg returns argument i as a string (allocates).
 func (x *Ctx) arg(i int) string { return string(x.args[i]) }
 
+// locker is what keyspace methods that visit many slots lock through.
+func (x *Ctx) locker() keyspace.Locker {
+	if x.allLocked {
+		return keyspace.NoLock
+	}
+	return x.e.ks
+}
+
 // lockSlot locks slot s for a command without key arguments that visits
 // slots itself (KEYS, SCAN, the internal slot commands).
 func (x *Ctx) lockSlot(s int, write bool) {

@@ -94,9 +94,9 @@ func cmdFlushDB(x *Ctx) {
 	if !flushMode(x) {
 		return
 	}
-	x.e.ks.LockAll()
+	x.lockAll()
 	x.flushDB(x.db)
-	x.e.ks.UnlockAll()
+	x.unlockAll()
 	x.r.OK()
 }
 
@@ -104,11 +104,11 @@ func cmdFlushAll(x *Ctx) {
 	if !flushMode(x) {
 		return
 	}
-	x.e.ks.LockAll()
+	x.lockAll()
 	for i := 0; i < x.e.ks.Databases(); i++ {
 		x.flushDB(x.e.ks.DB(i))
 	}
-	x.e.ks.UnlockAll()
+	x.unlockAll()
 	x.r.OK()
 }
 
@@ -165,16 +165,15 @@ func cmdKeys(x *Ctx) {
 	pattern := string(x.args[1])
 	all := pattern == "*"
 	var keys []string
-	ks := x.e.ks
 	for s := 0; s < slot.Count; s++ {
-		ks.Lock(s, false)
+		x.lockSlot(s, false)
 		x.db.EachInSlot(s, x.now, func(k string, _ keyspace.Entry) bool {
 			if all || config.Match(pattern, k, false) {
 				keys = append(keys, k)
 			}
 			return true
 		})
-		ks.Unlock(s, false)
+		x.unlockSlot(s, false)
 	}
 	x.r.StringArray(keys)
 }
@@ -193,7 +192,7 @@ func cmdScan(x *Ctx) {
 	}
 	var keys []string
 	typeName := string(o.typeName)
-	next := x.db.Scan(cursor, o.count, x.now, func(k string, e keyspace.Entry) {
+	next := x.db.Scan(x.locker(), cursor, o.count, x.now, func(k string, e keyspace.Entry) {
 		if !o.matches(k) {
 			return
 		}
@@ -206,7 +205,7 @@ func cmdScan(x *Ctx) {
 }
 
 func cmdRandomKey(x *Ctx) {
-	k, ok := x.db.RandomKey(x.now)
+	k, ok := x.db.RandomKey(x.locker(), x.now)
 	if !ok {
 		x.r.Null()
 		return
@@ -488,9 +487,9 @@ func cmdSwapDB(x *Ctx) {
 		return
 	}
 	if a != b {
-		x.e.ks.LockAll()
+		x.lockAll()
 		x.e.ks.SwapDB(a, b)
-		x.e.ks.UnlockAll()
+		x.unlockAll()
 	}
 	x.changes++
 	x.r.OK()

@@ -71,6 +71,22 @@ func (ks *Keyspace) Databases() int { return len(ks.dbs) }
 // DB returns database i; i must be in [0, Databases()).
 func (ks *Keyspace) DB(i int) *DB { return ks.dbs[i] }
 
+// Locker locks slots for the methods that visit many slots (Scan,
+// RandomKey). *Keyspace is one; a caller that already holds every slot's
+// lock passes NoLock.
+type Locker interface {
+	Lock(s int, write bool)
+	Unlock(s int, write bool)
+}
+
+// NoLock is the Locker of a caller that holds every slot lock already.
+var NoLock Locker = noLock{}
+
+type noLock struct{}
+
+func (noLock) Lock(int, bool)   {}
+func (noLock) Unlock(int, bool) {}
+
 // Lock locks slot s for reading or writing.
 func (ks *Keyspace) Lock(s int, write bool) {
 	if write {

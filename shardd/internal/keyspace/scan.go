@@ -18,11 +18,12 @@ import (
 // is passed exactly once, and a key is never passed twice: SCAN's
 // guarantees, without Redis's reverse-binary cursor. Keys added or removed
 // during the scan may or may not be passed. fn must not change the
-// keyspace. Scan must be called without any slot lock held.
-func (db *DB) Scan(cursor uint64, count int, now int64, fn func(key string, e Entry)) (next uint64) {
+// keyspace. Scan takes each slot's read lock through lk, so it must be
+// called without any slot lock held, or with all of them and NoLock.
+func (db *DB) Scan(lk Locker, cursor uint64, count int, now int64, fn func(key string, e Entry)) (next uint64) {
 	seen := 0
 	for s := cursor; s < slot.Count; s++ {
-		db.ks.locks[s].RLock()
+		lk.Lock(int(s), false)
 		if t := db.slots[s]; t != nil {
 			for k, e := range t.keys {
 				if live(e, now) {
@@ -31,7 +32,7 @@ func (db *DB) Scan(cursor uint64, count int, now int64, fn func(key string, e En
 				}
 			}
 		}
-		db.ks.locks[s].RUnlock()
+		lk.Unlock(int(s), false)
 		if seen >= count && s+1 < slot.Count {
 			return s + 1
 		}
@@ -43,18 +44,17 @@ func (db *DB) Scan(cursor uint64, count int, now int64, fn func(key string, e En
 // starts at a random slot and takes the first slot with a live key,
 // locking one slot at a time, then picks a random live key of that slot.
 // The choice is not uniform over keys (keys of sparse slots are favoured),
-// like Redis's RANDOMKEY, which is not uniform either. It must be called
-// without any slot lock held.
-func (db *DB) RandomKey(now int64) (string, bool) {
+// like Redis's RANDOMKEY, which is not uniform either. It locks like Scan.
+func (db *DB) RandomKey(lk Locker, now int64) (string, bool) {
 	if db.keys.Load() == 0 {
 		return "", false
 	}
 	start := rand.IntN(slot.Count)
 	for i := 0; i < slot.Count; i++ {
 		s := (start + i) % slot.Count
-		db.ks.locks[s].RLock()
+		lk.Lock(s, false)
 		k, ok := db.randomInSlot(s, now)
-		db.ks.locks[s].RUnlock()
+		lk.Unlock(s, false)
 		if ok {
 			return k, true
 		}

@@ -31,7 +31,7 @@ func scanAll(db *DB, count int, now int64) (map[string]int, int) {
 	var cursor uint64
 	steps := 0
 	for {
-		cursor = db.Scan(cursor, count, now, func(k string, _ Entry) { got[k]++ })
+		cursor = db.Scan(db.ks, cursor, count, now, func(k string, _ Entry) { got[k]++ })
 		steps++
 		if cursor == 0 {
 			return got, steps
@@ -71,11 +71,11 @@ func TestScanReturnsEveryKeyOnce(t *testing.T) {
 
 func TestScanEmptyAndOutOfRange(t *testing.T) {
 	db := New(Options{}).DB(0)
-	if next := db.Scan(0, 10, 0, func(string, Entry) { t.Fatal("key in empty db") }); next != 0 {
+	if next := db.Scan(db.ks, 0, 10, 0, func(string, Entry) { t.Fatal("key in empty db") }); next != 0 {
 		t.Fatalf("empty db: cursor %d; want 0", next)
 	}
 	setKey(db, "a", 0)
-	if next := db.Scan(1<<40, 10, 0, func(string, Entry) { t.Fatal("key beyond last slot") }); next != 0 {
+	if next := db.Scan(db.ks, 1<<40, 10, 0, func(string, Entry) { t.Fatal("key beyond last slot") }); next != 0 {
 		t.Fatalf("cursor beyond last slot: next %d; want 0", next)
 	}
 }
@@ -124,18 +124,18 @@ func TestScanGuaranteeUnderChurn(t *testing.T) {
 
 func TestRandomKey(t *testing.T) {
 	db := New(Options{}).DB(0)
-	if _, ok := db.RandomKey(0); ok {
+	if _, ok := db.RandomKey(db.ks, 0); ok {
 		t.Fatal("RandomKey on an empty db returned a key")
 	}
 	for i := 0; i < 50; i++ {
 		setKey(db, "dead"+strconv.Itoa(i), 10)
 	}
-	if k, ok := db.RandomKey(100); ok {
+	if k, ok := db.RandomKey(db.ks, 100); ok {
 		t.Fatalf("RandomKey returned expired key %q", k)
 	}
 	setKey(db, "live", 0)
 	for i := 0; i < 20; i++ {
-		if k, ok := db.RandomKey(100); !ok || k != "live" {
+		if k, ok := db.RandomKey(db.ks, 100); !ok || k != "live" {
 			t.Fatalf("RandomKey = %q, %v; want live", k, ok)
 		}
 	}
@@ -144,7 +144,7 @@ func TestRandomKey(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for i := 0; i < 2000; i++ {
-		k, _ := db.RandomKey(100)
+		k, _ := db.RandomKey(db.ks, 100)
 		seen[k] = true
 	}
 	if len(seen) < 15 {
