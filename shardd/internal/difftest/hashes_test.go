@@ -83,7 +83,7 @@ var (
 	}
 	// hashCountsWithValues add the counts refused with WITHVALUES only.
 	hashCountsWithValues = append([]string{"-4611686018427387904", "-9223372036854775807"}, hashCounts...)
-	hashPatterns = []string{"*", "a*", "?", "[ab]", "*1*", "", "\\*", "f*", "[^a]*"}
+	hashPatterns         = []string{"*", "a*", "?", "[ab]", "*1*", "", "\\*", "f*", "[^a]*"}
 )
 
 func hashWord(t *rapid.T, s string) string {
