@@ -30,6 +30,9 @@ type Ctx struct {
 	// lock (EXEC of a transaction with a whole-keyspace command), so the
 	// lock helpers below must not lock again.
 	allLocked bool
+	// inExec is set for commands run by EXEC: blocking commands must not
+	// block there.
+	inExec bool
 	// changes counts the keys the command changed.
 	changes int
 	// logged, when set by logAs, replaces the command's own arguments in
@@ -106,6 +109,7 @@ func (x *Ctx) changed(key []byte) {
 // changedIn is changed for a key of another database (MOVE, COPY ... DB).
 func (x *Ctx) changedIn(db *keyspace.DB, key []byte) {
 	x.changes++
+	x.e.touch(db.Index(), key)
 }
 
 // logAs makes the AOF record args instead of the command as received; it

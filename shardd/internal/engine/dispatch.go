@@ -20,8 +20,14 @@ func (e *Engine) Exec(s *Session, args [][]byte) {
 	r := &s.reply
 	mark := r.Len()
 	spec, h := e.lookup(s, args)
-	if h != nil {
-		e.call(s, spec, h, args)
+	switch {
+	case h == nil:
+		// Any refusal inside MULTI makes EXEC abort, as in Redis.
+		s.tx.aborted = s.tx.aborted || s.tx.active
+	case s.tx.active && !runsInMulti(spec):
+		e.queue(s, spec, h, args)
+	default:
+		e.execute(s, spec, args, func(x *Ctx) { e.run(x, h) })
 	}
 	if b := r.b; len(b) > mark && b[mark] == '-' {
 		e.errors.note(b[mark+1:])
@@ -76,14 +82,15 @@ func (e *Engine) lookup(s *Session, args [][]byte) (*command.Spec, handler) {
 	return spec, h
 }
 
-// call runs an admitted command and accounts for it.
-func (e *Engine) call(s *Session, spec *command.Spec, h handler, args [][]byte) {
+// execute runs an admitted command through body (which locks and calls
+// the handler) and accounts for it.
+func (e *Engine) execute(s *Session, spec *command.Spec, args [][]byte, body func(x *Ctx)) {
 	r := &s.reply
 	start := time.Now()
 	x := Ctx{e: e, s: s, r: r, args: args, spec: spec, db: e.ks.DB(s.db), now: start.UnixMilli()}
 	x.write = spec.IsWrite()
 	mark := r.Len()
-	e.run(&x, h)
+	body(&x)
 	st := e.stats[spec]
 	st.calls.Add(1)
 	st.usec.Add(time.Since(start).Microseconds())

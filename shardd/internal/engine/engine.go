@@ -70,6 +70,8 @@ type Engine struct {
 	netIn, netOut atomic.Int64
 
 	errors errorStats
+	// watches are the keys clients WATCH.
+	watches watchRegistry
 	// ops, in and out sample total commands and network bytes for
 	// INFO's instantaneous rates.
 	ops, in, out rateSampler
@@ -101,7 +103,10 @@ func New(opts Options) (*Engine, error) {
 	e.lastSave.Store(e.started.Unix())
 	e.ks = keyspace.New(keyspace.Options{
 		Databases: int(opts.Config.Int("databases")),
-		OnExpire:  func(int, string) { e.expiredKeys.Add(1) },
+		OnExpire: func(db int, key string) {
+			e.expiredKeys.Add(1)
+			e.touch(db, []byte(key))
+		},
 	})
 	e.handlers = make(map[*command.Spec]handler)
 	e.stats = make(map[*command.Spec]*cmdStats)
@@ -116,6 +121,7 @@ func New(opts Options) (*Engine, error) {
 		zsetCommands(),
 		geoCommands(),
 		internalCommands(),
+		transactionCommands(),
 	} {
 		for name, h := range family {
 			spec := command.LookupFullName([]byte(name))
@@ -208,6 +214,7 @@ func (e *Engine) NewSession(addr, localAddr string, kill func()) *Session {
 // CloseSession forgets a connection that has closed.
 func (e *Engine) CloseSession(s *Session) {
 	s.closed.Store(true)
+	e.unwatchAll(s)
 	e.clients.remove(s)
 }
 

@@ -114,6 +114,7 @@ func cmdFlushAll(x *Ctx) {
 
 // flushDB empties db; all slots must be write-locked.
 func (x *Ctx) flushDB(db *keyspace.DB) {
+	x.e.touchDB(db.Index(), -1, x.now)
 	x.changes += int(db.Size())
 	for s := 0; s < slot.Count; s++ {
 		db.FlushSlot(s)
@@ -488,6 +489,9 @@ func cmdSwapDB(x *Ctx) {
 	}
 	if a != b {
 		x.lockAll()
+		// Clients watching a key of either database see it change.
+		x.e.touchDB(int(a), int(b), x.now)
+		x.e.touchDB(int(b), int(a), x.now)
 		x.e.ks.SwapDB(a, b)
 		x.unlockAll()
 	}

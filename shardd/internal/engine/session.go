@@ -26,6 +26,8 @@ type Session struct {
 	db     int
 	proto  int // 2 or 3
 	authed bool
+	// tx is the MULTI/EXEC/WATCH state.
+	tx txState
 	// internal is set by AUTH shardis <cluster secret>: the connection
 	// may run SHARDIS.* commands.
 	internal bool
