@@ -3,6 +3,7 @@ package engine
 import (
 	"math"
 	"math/big"
+	"strconv"
 
 	"github.com/shardis/shardis/shardd/internal/ds"
 	"github.com/shardis/shardis/shardd/internal/keyspace"
@@ -244,9 +245,20 @@ func cmdSet(x *Ctx) {
 		return
 	}
 	x.putString(key, val, e, found, at, flags&optKeepTTL != 0)
+	if exp != nil {
+		x.logSetPXAT(key, val, at)
+	}
 	if flags&optGet == 0 {
 		x.r.OK()
 	}
+}
+
+// logSetPXAT makes the AOF record SET key val PXAT at, the absolute form
+// Redis propagates for a SET with an expiry, so that replaying it later
+// does not extend the TTL.
+func (x *Ctx) logSetPXAT(key, val []byte, at int64) {
+	var buf [20]byte
+	x.logAs([]byte("SET"), key, val, []byte("PXAT"), strconv.AppendInt(buf[:0], at, 10))
 }
 
 func cmdGetSet(x *Ctx) {
@@ -302,13 +314,18 @@ func cmdGetEx(x *Ctx) {
 		}
 	}
 	x.r.Bulk(s.B)
+	// The AOF gets the effect, as Redis propagates it.
 	switch {
 	case flags&(optEXAT|optPXAT) != 0 && at <= x.now:
 		x.del(key)
+		x.logAs([]byte("DEL"), key)
 	case exp != nil:
 		x.setExpire(key, at)
+		var buf [20]byte
+		x.logAs([]byte("PEXPIREAT"), key, strconv.AppendInt(buf[:0], at, 10))
 	case flags&optPersist != 0 && e.ExpireAt != 0:
 		x.setExpire(key, 0)
+		x.logAs([]byte("PERSIST"), key)
 	}
 }
 
@@ -336,6 +353,7 @@ func setWithExpire(x *Ctx, unit int, invalid error) {
 	}
 	e, found := x.lookup(key)
 	x.putString(key, x.args[3], e, found, at, false)
+	x.logSetPXAT(key, x.args[3], at)
 	x.r.OK()
 }
 
@@ -488,8 +506,10 @@ func cmdIncrByFloat(x *Ctx) {
 		x.r.Err(err)
 		return
 	}
-	// Redis replaces the value (keeping the TTL) with a fresh embstr.
+	// Redis replaces the value (keeping the TTL) with a fresh embstr,
+	// and propagates the result rather than the increment.
 	x.set(key, ds.NewFloatString(sum), e.ExpireAt)
+	x.logAs([]byte("SET"), key, sum, []byte("KEEPTTL"))
 	x.r.Bulk(sum)
 }
 
