@@ -15,6 +15,17 @@ func connectionCommands() map[string]handler {
 }
 
 func cmdPing(x *Ctx) {
+	if x.s.proto == 2 && x.s.subscribed() {
+		// A RESP2 subscriber gets PING's answer in a message's shape.
+		x.r.Array(2)
+		x.r.BulkString("pong")
+		if len(x.args) > 1 {
+			x.r.Bulk(x.args[1])
+		} else {
+			x.r.BulkString("")
+		}
+		return
+	}
 	switch len(x.args) {
 	case 1:
 		x.r.Simple("PONG")

@@ -37,10 +37,17 @@ func svEngine(t *testing.T, opts engine.Options, directives ...string) *engine.E
 
 func svSession(t *testing.T, e *engine.Engine, addr string) *svConn {
 	t.Helper()
-	s := e.NewSession(addr, "127.0.0.1:6379", func() {})
+	s := e.NewSession(addr, "127.0.0.1:6379", nopConn{})
 	t.Cleanup(func() { e.CloseSession(s) })
 	return &svConn{t: t, e: e, s: s}
 }
+
+// nopConn stands in for a connection in tests that drive the engine
+// directly.
+type nopConn struct{}
+
+func (nopConn) Write(b []byte) (int, error) { return len(b), nil }
+func (nopConn) Close() error                { return nil }
 
 // do runs one command and returns its raw reply.
 func (c *svConn) do(args ...string) string {

@@ -32,6 +32,12 @@ func (e *Engine) Exec(s *Session, args [][]byte) {
 	if b := r.b; len(b) > mark && b[mark] == '-' {
 		e.errors.note(b[mark+1:])
 	}
+	if s.out != nil && r.Len() > 0 {
+		// A subscriber's replies queue behind the messages already
+		// pushed to it, in one order.
+		s.out.append(r.b)
+		r.Reset(0)
+	}
 }
 
 // lookup resolves args to a command and checks that s may run it; on a
@@ -72,6 +78,11 @@ func (e *Engine) lookup(s *Session, args [][]byte) (*command.Spec, handler) {
 	if !s.authed && spec.Flags&command.NoAuth == 0 && *e.requirepass.Load() != "" {
 		st.rejected.Add(1)
 		r.Err(ErrNoAuth)
+		return nil, nil
+	}
+	if s.proto == 2 && s.subscribed() && !subscribedAllowed(spec.Name) {
+		st.rejected.Add(1)
+		r.Error("ERR Can't execute '" + spec.Name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return nil, nil
 	}
 	if spec.Flags&command.Internal != 0 && !s.internal && e.clusterSecret != "" {

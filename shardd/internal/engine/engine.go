@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"log/slog"
 	"sort"
 	"sync"
@@ -72,6 +73,7 @@ type Engine struct {
 	errors errorStats
 	// watches are the keys clients WATCH.
 	watches watchRegistry
+	pubsub  pubsubRegistry
 	// ops, in and out sample total commands and network bytes for
 	// INFO's instantaneous rates.
 	ops, in, out rateSampler
@@ -122,6 +124,7 @@ func New(opts Options) (*Engine, error) {
 		geoCommands(),
 		internalCommands(),
 		transactionCommands(),
+		pubsubCommands(),
 	} {
 		for name, h := range family {
 			spec := command.LookupFullName([]byte(name))
@@ -190,14 +193,16 @@ func (e *Engine) cronPeriod() time.Duration {
 	return time.Second / time.Duration(hz)
 }
 
-// NewSession registers a new client connection. kill closes it.
-func (e *Engine) NewSession(addr, localAddr string, kill func()) *Session {
+// NewSession registers a new client connection. conn is where replies
+// that are not the answer to the session's own request (pub/sub messages)
+// are written, and what CLIENT KILL closes.
+func (e *Engine) NewSession(addr, localAddr string, conn io.WriteCloser) *Session {
 	s := &Session{
 		ID:        e.clients.nextID.Add(1),
 		Addr:      addr,
 		LocalAddr: localAddr,
 		Created:   time.Now(),
-		kill:      kill,
+		conn:      conn,
 	}
 	s.setProto(2)
 	s.queued.Store(-1)
@@ -215,6 +220,10 @@ func (e *Engine) NewSession(addr, localAddr string, kill func()) *Session {
 func (e *Engine) CloseSession(s *Session) {
 	s.closed.Store(true)
 	e.unwatchAll(s)
+	e.unsubscribeAll(s)
+	if s.out != nil {
+		s.out.drain()
+	}
 	e.clients.remove(s)
 }
 

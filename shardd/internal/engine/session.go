@@ -2,6 +2,7 @@ package engine
 
 import (
 	"container/heap"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,12 @@ type Session struct {
 	authed bool
 	// tx is the MULTI/EXEC/WATCH state.
 	tx txState
+	// subs2 are the session's subscriptions; out, set at the first one,
+	// carries its replies and messages from then on (see pushOut).
+	subs2 subscriptions
+	out   *pushOut
+	// conn is the connection, for out's writer and for CLIENT KILL.
+	conn io.WriteCloser
 	// internal is set by AUTH shardis <cluster secret>: the connection
 	// may run SHARDIS.* commands.
 	internal bool
@@ -55,8 +62,6 @@ type Session struct {
 	// blocked is set while the client waits in a blocking command.
 	blocked atomic.Bool
 	closed  atomic.Bool
-	// kill closes the connection; set by the server.
-	kill func()
 }
 
 // Reply is the session's pending output.
@@ -97,8 +102,8 @@ func (s *Session) terminate() {
 	if s.closed.Swap(true) {
 		return
 	}
-	if s.kill != nil {
-		s.kill()
+	if s.conn != nil {
+		s.conn.Close()
 	}
 }
 

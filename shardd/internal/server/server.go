@@ -193,7 +193,7 @@ func (s *Server) serveConn(c net.Conn) {
 		c.Write([]byte("-ERR max number of clients reached\r\n"))
 		return
 	}
-	sess := eng.NewSession(c.RemoteAddr().String(), c.LocalAddr().String(), func() { c.Close() })
+	sess := eng.NewSession(c.RemoteAddr().String(), c.LocalAddr().String(), c)
 	defer eng.CloseSession(sess)
 
 	out := sess.Reply()
