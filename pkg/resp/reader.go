@@ -76,6 +76,22 @@ func NewReader(rd io.Reader) *Reader {
 	return &Reader{rd: rd, MaxBulk: DefaultMaxBulk, MaxMultibulk: DefaultMaxMultibulk}
 }
 
+// Feed appends data that was read from the stream by someone else (a
+// server watching a blocked client's connection) after what is buffered,
+// so that it is parsed in order. The slices of the last request stay
+// valid.
+func (r *Reader) Feed(data []byte) {
+	if len(data) == 0 {
+		return
+	}
+	if r.w+len(data) > len(r.buf) {
+		nb := make([]byte, r.w+len(data)+minBuffer)
+		copy(nb, r.buf[:r.w])
+		r.buf = nb
+	}
+	r.w += copy(r.buf[r.w:], data)
+}
+
 // Buffered reports how many unread bytes are buffered.
 func (r *Reader) Buffered() int { return r.w - r.r }
 

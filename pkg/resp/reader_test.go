@@ -241,3 +241,19 @@ func TestAOFMode(t *testing.T) {
 		t.Error("inline command accepted in AOF mode")
 	}
 }
+
+func TestFeed(t *testing.T) {
+	rd := NewReader(strings.NewReader("*1\r\n$4\r\nPING\r\n"))
+	args, err := rd.ReadCommand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd.Feed([]byte("*2\r\n$4\r\nECHO\r\n$1\r\nx\r\n"))
+	if string(args[0]) != "PING" {
+		t.Errorf("Feed invalidated the last request: %q", args[0])
+	}
+	args, err = rd.ReadCommand()
+	if err != nil || string(args[1]) != "x" {
+		t.Errorf("fed request: %q, %v", args, err)
+	}
+}

@@ -33,6 +33,13 @@ type Ctx struct {
 	// inExec is set for commands run by EXEC: blocking commands must not
 	// block there.
 	inExec bool
+	// serving is set when the command runs on behalf of a blocked client;
+	// wouldBlock reports that it found nothing for it after all.
+	serving, wouldBlock bool
+	// blocked is the wait a blocking command asked for, and waiter its
+	// registration; the dispatcher waits after releasing the locks.
+	blocked *blockReq
+	waiter  *waiter
 	// changes counts the keys the command changed.
 	changes int
 	// logged, when set by logAs, replaces the command's own arguments in
@@ -110,6 +117,7 @@ func (x *Ctx) changed(key []byte) {
 func (x *Ctx) changedIn(db *keyspace.DB, key []byte) {
 	x.changes++
 	x.e.touch(db.Index(), key)
+	x.e.signalReady(db.Index(), key)
 }
 
 // logAs makes the AOF record args instead of the command as received; it

@@ -28,6 +28,9 @@ func (e *Engine) Exec(s *Session, args [][]byte) {
 		e.queue(s, spec, h, args)
 	default:
 		e.execute(s, spec, args, func(x *Ctx) { e.run(x, h) })
+		// Serve clients blocked on keys this command (or transaction)
+		// changed, now that its locks are released.
+		e.serveReady()
 	}
 	if b := r.b; len(b) > mark && b[mark] == '-' {
 		e.errors.note(b[mark+1:])
@@ -110,6 +113,11 @@ func (e *Engine) execute(s *Session, spec *command.Spec, args [][]byte, body fun
 	}
 	e.totalCmds.Add(1)
 	s.lastActivity.Store(x.now)
+	e.afterChanges(&x)
+}
+
+// afterChanges accounts for what a command changed.
+func (e *Engine) afterChanges(x *Ctx) {
 	if x.changes > 0 {
 		e.dirty.Add(int64(x.changes))
 	}
@@ -125,6 +133,9 @@ func (e *Engine) run(x *Ctx, h handler) {
 		e.ks.Lock(s, x.write)
 		h(x)
 		e.ks.Unlock(s, x.write)
+		if x.blocked != nil {
+			e.wait(x)
+		}
 		return
 	}
 	var posBuf [16]int
@@ -146,6 +157,9 @@ func (e *Engine) run(x *Ctx, h handler) {
 	h(x)
 	for i := len(slots) - 1; i >= 0; i-- {
 		e.ks.Unlock(slots[i], x.write)
+	}
+	if x.blocked != nil {
+		e.wait(x)
 	}
 }
 

@@ -74,6 +74,7 @@ type Engine struct {
 	// watches are the keys clients WATCH.
 	watches watchRegistry
 	pubsub  pubsubRegistry
+	blocked blockRegistry
 	// ops, in and out sample total commands and network bytes for
 	// INFO's instantaneous rates.
 	ops, in, out rateSampler

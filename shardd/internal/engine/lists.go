@@ -2,6 +2,7 @@ package engine
 
 import (
 	"github.com/shardis/shardis/shardd/internal/ds"
+	"strconv"
 )
 
 // listCommands are the list commands.
@@ -24,6 +25,12 @@ func listCommands() map[string]handler {
 		"lmove":     cmdLMove,
 		"rpoplpush": cmdRPopLPush,
 		"lmpop":     cmdLMPop,
+		// The blocking variants (see blocking.go).
+		"blpop":      cmdBLPop,
+		"brpop":      cmdBRPop,
+		"blmove":     cmdBLMove,
+		"brpoplpush": cmdBRPopLPush,
+		"blmpop":     cmdBLMPop,
 	}
 }
 
@@ -608,4 +615,111 @@ func cmdLMPop(x *Ctx) {
 		}
 	}
 	x.r.NullArray()
+}
+
+// word is the end's name in a command: LEFT or RIGHT.
+func (l listEnd) word() []byte {
+	if l == listLeft {
+		return []byte("LEFT")
+	}
+	return []byte("RIGHT")
+}
+
+// popCommand is the non-blocking pop of an end: LPOP or RPOP.
+func (l listEnd) popCommand() []byte {
+	if l == listLeft {
+		return []byte("LPOP")
+	}
+	return []byte("RPOP")
+}
+
+func cmdBLPop(x *Ctx) { bpopGeneric(x, listLeft) }
+func cmdBRPop(x *Ctx) { bpopGeneric(x, listRight) }
+
+// bpopGeneric is B[LR]POP key [key ...] timeout: pop from the first
+// non-empty list, else block. It is logged as the non-blocking pop.
+func bpopGeneric(x *Ctx, end listEnd) {
+	timeout, err := parseTimeout(x.args[len(x.args)-1])
+	if err != nil {
+		x.r.Err(err)
+		return
+	}
+	keys := x.args[1 : len(x.args)-1]
+	for _, k := range keys {
+		l, err := x.lookupList(k)
+		if err != nil {
+			x.r.Err(err)
+			return
+		}
+		if l != nil {
+			x.r.Array(2)
+			x.r.Bulk(k)
+			s, _ := end.pop(l)
+			x.r.BulkString(s)
+			x.listPopped(k, l)
+			x.logAs(end.popCommand(), k)
+			return
+		}
+	}
+	x.block(keys, timeout, true)
+}
+
+// cmdBLMove: BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+func cmdBLMove(x *Ctx) {
+	from, ok1 := parseListEnd(x.args[3])
+	to, ok2 := parseListEnd(x.args[4])
+	if !ok1 || !ok2 {
+		x.r.Err(ErrSyntax)
+		return
+	}
+	blmove(x, from, to, x.args[5])
+}
+
+// cmdBRPopLPush: BRPOPLPUSH source destination timeout
+func cmdBRPopLPush(x *Ctx) { blmove(x, listRight, listLeft, x.args[3]) }
+
+func blmove(x *Ctx, from, to listEnd, timeoutArg []byte) {
+	timeout, err := parseTimeout(timeoutArg)
+	if err != nil {
+		x.r.Err(err)
+		return
+	}
+	src := x.args[1]
+	sl, err := x.lookupList(src)
+	if err != nil {
+		x.r.Err(err)
+		return
+	}
+	if sl == nil {
+		x.block([][]byte{src}, timeout, false)
+		return
+	}
+	lmove(x, from, to)
+	x.logAs([]byte("LMOVE"), src, x.args[2], from.word(), to.word())
+}
+
+// cmdBLMPop: BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+func cmdBLMPop(x *Ctx) {
+	timeout, err := parseTimeout(x.args[1])
+	if err != nil {
+		x.r.Err(err)
+		return
+	}
+	keys, end, count, ok := parseMPop(x, 2)
+	if !ok {
+		return
+	}
+	for _, k := range keys {
+		l, err := x.lookupList(k)
+		if err != nil {
+			x.r.Err(err)
+			return
+		}
+		if l != nil {
+			x.replyMPopped(k, l, end, count)
+			x.logAs(end.popCommand(), k, []byte(strconv.FormatInt(count, 10)))
+			return
+		}
+	}
+	x.block(keys, timeout, true)
 }

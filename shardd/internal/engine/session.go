@@ -35,6 +35,10 @@ type Session struct {
 	out   *pushOut
 	// conn is the connection, for out's writer and for CLIENT KILL.
 	conn io.WriteCloser
+	// probe, set by the server, watches the connection while the client
+	// is blocked: gone closes if the client disconnects; stop ends the
+	// watch, keeping whatever the client sent meanwhile for later.
+	probe func() (gone <-chan struct{}, stop func())
 	// internal is set by AUTH shardis <cluster secret>: the connection
 	// may run SHARDIS.* commands.
 	internal bool
@@ -63,6 +67,9 @@ type Session struct {
 	blocked atomic.Bool
 	closed  atomic.Bool
 }
+
+// SetProbe installs the connection watch used while the client blocks.
+func (s *Session) SetProbe(p func() (gone <-chan struct{}, stop func())) { s.probe = p }
 
 // Reply is the session's pending output.
 func (s *Session) Reply() *Reply { return &s.reply }

@@ -214,6 +214,7 @@ func (s *Server) serveConn(c net.Conn) {
 	}
 	rd.MaxBulk = lim.MaxBulk
 	rd.MaxQueryBuffer = lim.MaxQuery
+	sess.SetProbe(func() (<-chan struct{}, func()) { return probe(c, rd) })
 	rd.BeforeWait = func() error {
 		if lim.IdleTimeout > 0 {
 			c.SetReadDeadline(time.Now().Add(lim.IdleTimeout))
@@ -253,5 +254,36 @@ func (s *Server) connError(c net.Conn, out *engine.Reply, err error) {
 	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), errors.Is(err, syscall.ECONNRESET), errors.Is(err, os.ErrDeadlineExceeded):
 	default:
 		s.log.Debug("connection error", "client", c.RemoteAddr().String(), "err", err)
+	}
+}
+
+// probe watches a blocked client's connection: gone closes when the client
+// disconnects. stop ends the watch and hands whatever the client sent in
+// the meantime to the request reader, so it runs after the blocking
+// command, as in Redis.
+func probe(c net.Conn, rd *resp.Reader) (gone <-chan struct{}, stop func()) {
+	g := make(chan struct{})
+	done := make(chan struct{})
+	var got []byte
+	c.SetReadDeadline(time.Time{}) // blocked clients are exempt from timeout
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := c.Read(buf)
+			got = append(got, buf[:n]...)
+			if err != nil {
+				if !errors.Is(err, os.ErrDeadlineExceeded) {
+					close(g)
+				}
+				return
+			}
+		}
+	}()
+	return g, func() {
+		c.SetReadDeadline(time.Now()) // wakes the Read above
+		<-done
+		c.SetReadDeadline(time.Time{})
+		rd.Feed(got)
 	}
 }
