@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shardis/shardis/pkg/resp"
@@ -50,8 +51,9 @@ type Options struct {
 
 // AOF is an open append-only file directory.
 type AOF struct {
-	opts Options
-	log  *slog.Logger
+	opts  Options
+	log   *slog.Logger
+	fsync atomic.Int32 // the Fsync policy, changeable at run time
 
 	// mu guards buf, pos, the current file and the manifest. Appends hold
 	// it only to copy into buf.
@@ -94,6 +96,7 @@ func Open(opts Options) (*AOF, error) {
 		return nil, fmt.Errorf("cannot create AOF directory %q: %w", opts.Dir, err)
 	}
 	a := &AOF{opts: opts, log: log, db: -1, stop: make(chan struct{}), done: make(chan struct{})}
+	a.fsync.Store(int32(opts.Fsync))
 	data, err := os.ReadFile(a.manifestPath())
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -165,20 +168,23 @@ func (a *AOF) openIncr(seq int64) error {
 	return nil
 }
 
-// Append adds one encoded command (or MULTI...EXEC block) that ran in
-// database db to the log, preceded by a SELECT when the log is in another
-// database, and returns the position to pass to WaitWritten. It only
-// copies.
-func (a *AOF) Append(db int, cmd []byte) uint64 {
+// Append adds one encoded command that ran in database db to the log,
+// preceded by a SELECT when the log is in another database, and returns
+// the position to pass to WaitWritten. It only copies.
+func (a *AOF) Append(db int, cmd []byte) uint64 { return a.AppendBlock(db, cmd, db) }
+
+// AppendBlock appends a MULTI ... EXEC block whose first command runs in
+// startDB and which SELECTs its own way to endDB, atomically.
+func (a *AOF) AppendBlock(startDB int, block []byte, endDB int) uint64 {
 	a.mu.Lock()
 	before := len(a.buf)
-	if db != a.db {
+	if startDB != a.db {
 		a.buf = resp.AppendArray(a.buf, 2)
 		a.buf = resp.AppendBulkString(a.buf, "SELECT")
-		a.buf = resp.AppendBulkInt(a.buf, int64(db))
-		a.db = db
+		a.buf = resp.AppendBulkInt(a.buf, int64(startDB))
 	}
-	a.buf = append(a.buf, cmd...)
+	a.buf = append(a.buf, block...)
+	a.db = endDB
 	a.pos += uint64(len(a.buf) - before)
 	p := a.pos
 	a.mu.Unlock()
@@ -191,13 +197,13 @@ func (a *AOF) Append(db int, cmd []byte) uint64 {
 func (a *AOF) WaitWritten(pos uint64) error {
 	a.wmu.Lock()
 	defer a.wmu.Unlock()
-	if a.written >= pos && (a.opts.Fsync != FsyncAlways || a.synced >= pos) {
+	if a.written >= pos && (a.policy() != FsyncAlways || a.synced >= pos) {
 		return nil
 	}
 	if err := a.writeLocked(); err != nil {
 		return err
 	}
-	if a.opts.Fsync == FsyncAlways && a.synced < a.written {
+	if a.policy() == FsyncAlways && a.synced < a.written {
 		return a.syncLocked()
 	}
 	return nil
@@ -246,6 +252,11 @@ func (a *AOF) syncLocked() error {
 	return nil
 }
 
+// SetFsync changes the appendfsync policy (CONFIG SET appendfsync).
+func (a *AOF) SetFsync(p Fsync) { a.fsync.Store(int32(p)) }
+
+func (a *AOF) policy() Fsync { return Fsync(a.fsync.Load()) }
+
 // Err reports a sticky write error: after one, writes must be refused
 // (Redis answers -MISCONF).
 func (a *AOF) Err() error {
@@ -276,7 +287,7 @@ func (a *AOF) fsyncLoop() {
 		case <-a.stop:
 			return
 		case <-t.C:
-			if a.opts.Fsync == FsyncNo {
+			if a.policy() == FsyncNo {
 				a.wmu.Lock()
 				err := a.writeLocked()
 				a.wmu.Unlock()

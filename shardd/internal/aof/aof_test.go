@@ -221,3 +221,24 @@ func FuzzManifest(f *testing.F) {
 		}
 	})
 }
+
+func TestTornTransactionIsNotApplied(t *testing.T) {
+	good := string(enc("SET", "a", "1"))
+	tx := string(enc("MULTI")) + string(enc("SET", "b", "2")) + string(enc("SET", "c", "3")) + string(enc("EXEC"))
+	torn := string(enc("MULTI")) + string(enc("SET", "d", "4"))
+
+	dir := t.TempDir()
+	path := writeIncr(t, dir, good+tx+torn)
+	got, err := replay(t, open(t, dir, FsyncAlways, true))
+	if err != nil || strings.Join(got, ",") != "SET a 1,MULTI,SET b 2,SET c 3,EXEC" {
+		t.Fatalf("replayed %q, %v", got, err)
+	}
+	if st, _ := os.Stat(path); st.Size() != int64(len(good+tx)) {
+		t.Errorf("file is %d bytes after repair; want %d (cut before the torn MULTI)", st.Size(), len(good+tx))
+	}
+	dir = t.TempDir()
+	writeIncr(t, dir, good+torn)
+	if _, err := replay(t, open(t, dir, FsyncAlways, false)); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("torn transaction with aof-load-truncated no: %v; want ErrCorrupt", err)
+	}
+}

@@ -80,22 +80,66 @@ func (a *AOF) loadCommands(path string, last bool, apply func([][]byte) error) (
 	rd := resp.NewReader(f)
 	rd.AOF = true
 	n := 0
+	// A MULTI ... EXEC block is applied only once it is whole, so that a
+	// crash in the middle of writing one never applies half of it.
+	var tx [][][]byte
+	inTx := false
+	var txStart int64
 	for {
+		start := rd.Offset()
 		args, err := rd.ReadCommand()
+		if err == io.EOF && inTx {
+			err = io.ErrUnexpectedEOF
+		}
 		if err == io.EOF {
 			return n, nil
 		}
 		if err == io.ErrUnexpectedEOF {
-			return n, a.truncatedTail(path, last, rd.Offset())
+			good := rd.Offset()
+			if inTx {
+				good = txStart
+			}
+			return n, a.truncatedTail(path, last, good)
 		}
 		if err != nil {
 			return n, fmt.Errorf("%w: %q at offset %d: %v", ErrCorrupt, path, rd.Offset(), err)
 		}
+		switch {
+		case isCommand(args, "multi") && !inTx:
+			inTx, txStart = true, start
+			tx = append(tx[:0], copyArgs(args))
+			continue
+		case inTx && !isCommand(args, "exec"):
+			tx = append(tx, copyArgs(args))
+			continue
+		case inTx:
+			inTx = false
+			tx = append(tx, copyArgs(args))
+			for _, c := range tx {
+				if err := apply(c); err != nil {
+					return n, fmt.Errorf("%w: %q at offset %d: command %q failed: %v", ErrCorrupt, path, txStart, c[0], err)
+				}
+				n++
+			}
+			continue
+		}
 		if err := apply(args); err != nil {
-			return n, fmt.Errorf("%w: %q at offset %d: command %q failed: %v", ErrCorrupt, path, rd.Offset(), args[0], err)
+			return n, fmt.Errorf("%w: %q at offset %d: command %q failed: %v", ErrCorrupt, path, start, args[0], err)
 		}
 		n++
 	}
+}
+
+func isCommand(args [][]byte, name string) bool {
+	return len(args) == 1 && strings.EqualFold(string(args[0]), name)
+}
+
+func copyArgs(args [][]byte) [][]byte {
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		out[i] = append([]byte(nil), a...)
+	}
+	return out
 }
 
 // truncatedTail handles a file that ends inside a command.

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/shardis/shardis/shardd/internal/aof"
 	"github.com/shardis/shardis/shardd/internal/config"
 	"github.com/shardis/shardis/shardd/internal/engine"
 	"github.com/shardis/shardis/shardd/internal/server"
@@ -44,6 +46,9 @@ func Start(cfg *config.Config, log *slog.Logger) (*Daemon, error) {
 		},
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := openAOF(cfg, log, eng); err != nil {
 		return nil, err
 	}
 	srv = server.New(server.Options{
@@ -92,8 +97,48 @@ func (d *Daemon) Close() error {
 	d.cancel()
 	err := d.srv.Close()
 	d.wg.Wait()
+	if cerr := d.eng.Close(); err == nil {
+		err = cerr
+	}
 	d.log.Info("shardd stopped")
 	return err
+}
+
+// openAOF loads the append-only file when appendonly is yes and makes the
+// engine log to it.
+func openAOF(cfg *config.Config, log *slog.Logger, eng *engine.Engine) error {
+	if !cfg.Bool("appendonly") {
+		return nil
+	}
+	fsync, err := aof.ParseFsync(cfg.String("appendfsync"))
+	if err != nil {
+		return err
+	}
+	a, err := aof.Open(aof.Options{
+		Dir:           filepath.Join(cfg.String("dir"), cfg.String("appenddirname")),
+		Name:          cfg.String("appendfilename"),
+		Fsync:         fsync,
+		LoadTruncated: cfg.Bool("aof-load-truncated"),
+		Logger:        log,
+	})
+	if err != nil {
+		return err
+	}
+	if err := eng.LoadAOF(a); err != nil {
+		return fmt.Errorf("cannot load the AOF: %w", err)
+	}
+	if err := a.Start(); err != nil {
+		return err
+	}
+	cfg.OnChange("appendfsync", func(v string) error {
+		p, err := aof.ParseFsync(v)
+		if err == nil {
+			a.SetFsync(p)
+		}
+		return err
+	})
+	eng.AttachAOF(a)
+	return nil
 }
 
 // listenAddrs turns bind and port into listen addresses. "*" is every

@@ -40,6 +40,10 @@ type Ctx struct {
 	// registration; the dispatcher waits after releasing the locks.
 	blocked *blockReq
 	waiter  *waiter
+	// logDone is set once the command's changes are in the AOF; tx, inside
+	// EXEC, collects them into the transaction's block instead.
+	logDone bool
+	tx      *txLog
 	// changes counts the keys the command changed.
 	changes int
 	// logged, when set by logAs, replaces the command's own arguments in
@@ -163,11 +167,14 @@ func (x *Ctx) unlockSlot(s int, write bool) {
 func (x *Ctx) lockAll() {
 	if !x.allLocked {
 		x.e.ks.LockAll()
+		x.e.beforeWriteAll()
 	}
 }
 
-// unlockAll undoes lockAll.
+// unlockAll undoes lockAll, logging the command's changes first so that
+// the AOF orders them before any later command.
 func (x *Ctx) unlockAll() {
+	x.e.logCommand(x)
 	if !x.allLocked {
 		x.e.ks.UnlockAll()
 	}

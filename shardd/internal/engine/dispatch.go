@@ -83,6 +83,13 @@ func (e *Engine) lookup(s *Session, args [][]byte) (*command.Spec, handler) {
 		r.Err(ErrNoAuth)
 		return nil, nil
 	}
+	if spec.IsWrite() && e.aof != nil {
+		if err := e.aof.Err(); err != nil {
+			st.rejected.Add(1)
+			r.Err(errMisconf(err))
+			return nil, nil
+		}
+	}
 	if s.proto == 2 && s.subscribed() && !subscribedAllowed(spec.Name) {
 		st.rejected.Add(1)
 		r.Error("ERR Can't execute '" + spec.Name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
@@ -131,7 +138,11 @@ func (e *Engine) run(x *Ctx, h handler) {
 		// The common case, one key: no allocation.
 		s := slot.Of(x.args[spec.FirstKey])
 		e.ks.Lock(s, x.write)
+		if x.write {
+			e.beforeWrite(s)
+		}
 		h(x)
+		e.logCommand(x)
 		e.ks.Unlock(s, x.write)
 		if x.blocked != nil {
 			e.wait(x)
@@ -142,6 +153,7 @@ func (e *Engine) run(x *Ctx, h handler) {
 	pos := spec.AppendKeyPositions(posBuf[:0], x.args)
 	if len(pos) == 0 {
 		h(x)
+		e.logCommand(x)
 		return
 	}
 	var slotBuf [16]int
@@ -154,7 +166,11 @@ func (e *Engine) run(x *Ctx, h handler) {
 	for _, s := range slots {
 		e.ks.Lock(s, x.write)
 	}
+	if x.write {
+		e.beforeWrite(slots...)
+	}
 	h(x)
+	e.logCommand(x)
 	for i := len(slots) - 1; i >= 0; i-- {
 		e.ks.Unlock(slots[i], x.write)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shardis/shardis/pkg/command"
+	"github.com/shardis/shardis/shardd/internal/aof"
 	"github.com/shardis/shardis/shardd/internal/config"
 	"github.com/shardis/shardis/shardd/internal/keyspace"
 )
@@ -75,6 +76,15 @@ type Engine struct {
 	watches watchRegistry
 	pubsub  pubsubRegistry
 	blocked blockRegistry
+
+	// aof is the append-only file, nil when appendonly is off; set by
+	// AttachAOF before serving.
+	aof *aof.AOF
+	// snap is the point-in-time snapshot being written, if any.
+	snap    atomic.Pointer[snapshot]
+	rewrite rewriteState
+	// bg tracks background jobs (a rewrite) for Close.
+	bg sync.WaitGroup
 	// ops, in and out sample total commands and network bytes for
 	// INFO's instantaneous rates.
 	ops, in, out rateSampler
@@ -109,7 +119,9 @@ func New(opts Options) (*Engine, error) {
 		OnExpire: func(db int, key string) {
 			e.expiredKeys.Add(1)
 			e.touch(db, []byte(key))
+			e.logExpired(db, key)
 		},
+		BeforeSlotWrite: func(s int) { e.beforeWrite(s) },
 	})
 	e.handlers = make(map[*command.Spec]handler)
 	e.stats = make(map[*command.Spec]*cmdStats)
@@ -126,6 +138,7 @@ func New(opts Options) (*Engine, error) {
 		internalCommands(),
 		transactionCommands(),
 		pubsubCommands(),
+		persistenceCommands(),
 	} {
 		for name, h := range family {
 			spec := command.LookupFullName([]byte(name))
@@ -174,6 +187,7 @@ func (e *Engine) Run(ctx context.Context) {
 			// Like Redis, spend at most a quarter of each tick on
 			// active expiry.
 			e.ks.ExpireCycle(time.Now().UnixMilli(), period/4)
+			e.maybeAutoRewrite()
 			// hz may have changed (CONFIG SET hz).
 			period = e.cronPeriod()
 			tick.Reset(period)

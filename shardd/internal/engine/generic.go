@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/shardis/shardis/pkg/slot"
@@ -426,10 +427,14 @@ func cmdExpire(x *Ctx) {
 		x.r.Int(0)
 		return
 	}
+	// Logged with the absolute time (or as the deletion it caused), so
+	// that replaying the AOF later gives the same expiry.
 	if when <= x.now {
 		x.del(key)
+		x.logAs([]byte("DEL"), key)
 	} else {
 		x.setExpire(key, when)
+		x.logAs([]byte("PEXPIREAT"), key, []byte(strconv.FormatInt(when, 10)))
 	}
 	x.r.Int(1)
 }

@@ -370,15 +370,32 @@ func (e *Engine) infoPersistence(w *infoWriter) {
 	w.int("rdb_last_cow_size", 0)
 	w.int("rdb_last_load_keys_expired", 0)
 	w.int("rdb_last_load_keys_loaded", 0)
-	w.int("aof_enabled", boolInt(e.cfg.Bool("appendonly")))
-	w.int("aof_rewrite_in_progress", 0)
+	w.int("aof_enabled", boolInt(e.aof != nil))
+	rw := &e.rewrite
+	w.int("aof_rewrite_in_progress", boolInt(rw.running.Load()))
 	w.int("aof_rewrite_scheduled", 0)
-	w.int("aof_last_rewrite_time_sec", -1)
-	w.int("aof_current_rewrite_time_sec", -1)
-	w.str("aof_last_bgrewrite_status", "ok")
-	w.int("aof_rewrites", 0)
+	lastSecs := int64(-1)
+	if rw.count.Load() > 0 {
+		lastSecs = rw.lastSecs.Load()
+	}
+	w.int("aof_last_rewrite_time_sec", lastSecs)
+	cur := int64(-1)
+	if rw.running.Load() {
+		cur = time.Now().Unix() - rw.startedAt.Load()
+	}
+	w.int("aof_current_rewrite_time_sec", cur)
+	status := "ok"
+	if rw.count.Load() > 0 && !rw.lastOK.Load() {
+		status = "err"
+	}
+	w.str("aof_last_bgrewrite_status", status)
+	w.int("aof_rewrites", rw.count.Load())
 	w.int("aof_rewrites_consecutive_failures", 0)
-	w.str("aof_last_write_status", "ok")
+	writeStatus := "ok"
+	if e.aof != nil && e.aof.Err() != nil {
+		writeStatus = "err"
+	}
+	w.str("aof_last_write_status", writeStatus)
 	w.int("aof_last_cow_size", 0)
 	w.int("module_fork_in_progress", 0)
 	w.int("module_fork_last_cow_size", 0)

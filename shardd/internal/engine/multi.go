@@ -126,6 +126,13 @@ func cmdExec(x *Ctx) {
 			x.e.ks.Lock(sl, write)
 		}
 	}
+	if write {
+		if allLocked {
+			x.e.beforeWriteAll()
+		} else {
+			x.e.beforeWrite(slots...)
+		}
+	}
 	// The watch check runs under the locks, so nothing can change a
 	// watched key between the check and the commands.
 	if s.tx.dirty.Load() || x.e.watchedKeyExpired(s, x.now) {
@@ -135,6 +142,7 @@ func cmdExec(x *Ctx) {
 		return
 	}
 	x.r.Array(len(queue))
+	var log txLog
 	for _, q := range queue {
 		x.e.execute(s, q.spec, q.args, func(sub *Ctx) {
 			sub.allLocked = allLocked
@@ -142,9 +150,12 @@ func cmdExec(x *Ctx) {
 			// Under EXEC's locks: read-locked slots only if the
 			// whole transaction is read-only.
 			sub.write = write || allLocked
+			sub.tx = &log
 			q.h(sub)
+			x.e.logCommand(sub)
 		})
 	}
+	x.e.logTransaction(s, &log)
 	x.unlockPlan(allLocked, slots, write)
 	x.e.endTransaction(s)
 }

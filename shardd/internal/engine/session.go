@@ -27,6 +27,9 @@ type Session struct {
 	db     int
 	proto  int // 2 or 3
 	authed bool
+	// aofPos is the AOF position of the session's last change; its
+	// replies wait for it (Engine.BeforeReply).
+	aofPos uint64
 	// tx is the MULTI/EXEC/WATCH state.
 	tx txState
 	// subs2 are the session's subscriptions; out, set at the first one,

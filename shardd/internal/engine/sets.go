@@ -212,6 +212,8 @@ func cmdSPop(x *Ctx) {
 			m := s.RemoveAt(rand.IntN(s.Len()))
 			x.afterSetRemove(key, s, true)
 			x.r.BulkString(m)
+			// The AOF gets what was popped, not another random pick.
+			x.logAs([]byte("SREM"), key, []byte(m))
 		}
 		return
 	}
@@ -232,13 +234,18 @@ func cmdSPop(x *Ctx) {
 	if count >= int64(s.Len()) {
 		x.replySet(s)
 		x.del(key)
+		x.logAs([]byte("DEL"), key)
 		return
 	}
 	x.r.Set(int(count))
+	srem := [][]byte{[]byte("SREM"), key}
 	for i := int64(0); i < count; i++ {
-		x.r.BulkString(s.RemoveAt(rand.IntN(s.Len())))
+		m := s.RemoveAt(rand.IntN(s.Len()))
+		x.r.BulkString(m)
+		srem = append(srem, []byte(m))
 	}
 	x.changed(key)
+	x.logAs(srem...)
 }
 
 // cmdSRandMember: SRANDMEMBER key [count]. A positive count asks for

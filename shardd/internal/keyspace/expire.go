@@ -29,6 +29,9 @@ func (ks *Keyspace) ExpireCycle(now int64, budget time.Duration) int {
 			continue // most slots have no TTLs: skip them without locking
 		}
 		ks.locks[s].Lock()
+		if ks.opts.BeforeSlotWrite != nil {
+			ks.opts.BeforeSlotWrite(s)
+		}
 		for _, db := range ks.dbs {
 			for {
 				n, sampled := ks.expireSlot(db, s, now)

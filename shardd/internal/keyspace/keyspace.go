@@ -22,6 +22,10 @@ type Options struct {
 	// OnExpire, if set, is called for every key deleted because it
 	// expired, with the key's slot locked for writing. It must not block.
 	OnExpire func(db int, key string)
+	// BeforeSlotWrite, if set, is called by ExpireCycle with slot s
+	// write-locked before it deletes keys of s (the engine's snapshot
+	// copies the slot first).
+	BeforeSlotWrite func(s int)
 }
 
 // Keyspace is all databases of one shardd plus their slot locks.

@@ -207,6 +207,10 @@ func (s *Server) serveConn(c net.Conn) {
 		if out.Len() == 0 {
 			return nil
 		}
+		// Replies acknowledge writes only once the AOF has them.
+		if err := eng.BeforeReply(sess); err != nil {
+			s.log.Error("AOF write failed before replying", "err", err)
+		}
 		n, err := c.Write(out.Bytes())
 		eng.CountNet(0, n)
 		out.Reset(4 * flushThreshold)
