@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/shardis/shardis/shardd/internal/aof"
+	"github.com/shardis/shardis/shardd/aof"
 	"github.com/shardis/shardis/shardd/internal/config"
 	"github.com/shardis/shardis/shardd/internal/engine"
 	"github.com/shardis/shardis/shardd/internal/server"

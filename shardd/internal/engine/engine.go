@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/shardis/shardis/pkg/command"
-	"github.com/shardis/shardis/shardd/internal/aof"
+	"github.com/shardis/shardis/shardd/aof"
 	"github.com/shardis/shardis/shardd/internal/config"
 	"github.com/shardis/shardis/shardd/internal/keyspace"
 )

@@ -11,7 +11,7 @@ import (
 
 	"github.com/shardis/shardis/pkg/resp"
 	"github.com/shardis/shardis/pkg/slot"
-	"github.com/shardis/shardis/shardd/internal/aof"
+	"github.com/shardis/shardis/shardd/aof"
 	"github.com/shardis/shardis/shardd/internal/ds"
 	"github.com/shardis/shardis/shardd/internal/keyspace"
 )
