@@ -21,6 +21,7 @@ build:
 	mkdir -p bin
 	$(GO) build -ldflags "-X github.com/shardis/shardis/shardd/internal/engine.Version=$$(git describe --always --dirty 2>/dev/null || echo dev)" -o bin/shardd ./shardd/cmd/shardd
 	$(GO) build -o bin/shardis-meta ./meta/cmd/shardis-meta
+	$(GO) build -o bin/shardis-proxy ./proxy/cmd/shardis-proxy
 
 # Short fuzzing of every parser; the seed corpora run as part of `make test`.
 fuzz:

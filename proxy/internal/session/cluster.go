@@ -1,0 +1,354 @@
+package session
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/shardis/shardis/pkg/resp"
+	"github.com/shardis/shardis/pkg/slot"
+	"github.com/shardis/shardis/proxy/internal/backend"
+	"github.com/shardis/shardis/proxy/internal/reply"
+	"github.com/shardis/shardis/proxy/internal/router"
+)
+
+// Commands that span shards: multi-key fan-out and whole-keyspace
+// commands.
+
+// fanAll sends args to every registered shard in parallel and merges the
+// replies with merge.
+func (s *Session) fanAll(args [][]byte, merge func(c *call) []byte) *call {
+	t, ec := s.table()
+	if t == nil {
+		return ec
+	}
+	cmd := backend.EncodeArgs(nil, args)
+	c := &call{merge: merge}
+	for _, p := range t.Shards {
+		r := backend.NewRequest(cmd)
+		p.Conn(s.id, s.proto).Send(r)
+		c.subs = append(c.subs, r)
+	}
+	return c
+}
+
+// firstError returns the first error reply among the sub-requests.
+func firstError(c *call) []byte {
+	for _, r := range c.subs {
+		if reply.IsError(r.Reply) {
+			return r.Reply
+		}
+	}
+	return nil
+}
+
+func mergeSum(c *call) []byte {
+	if e := firstError(c); e != nil {
+		return e
+	}
+	var sum int64
+	for _, r := range c.subs {
+		n, ok := reply.Int(r.Reply)
+		if !ok {
+			return resp.AppendError(nil, "ERR unexpected reply from a shard")
+		}
+		sum += n
+	}
+	return resp.AppendInt(nil, sum)
+}
+
+func mergeOK(c *call) []byte {
+	if e := firstError(c); e != nil {
+		return e
+	}
+	return []byte("+OK\r\n")
+}
+
+func mergeConcat(c *call) []byte {
+	if e := firstError(c); e != nil {
+		return e
+	}
+	var all [][]byte
+	for _, r := range c.subs {
+		el, err := reply.Elems(r.Reply)
+		if err != nil {
+			return resp.AppendError(nil, "ERR unexpected reply from a shard")
+		}
+		all = append(all, el...)
+	}
+	b := resp.AppendArray(nil, len(all))
+	for _, e := range all {
+		b = append(b, e...)
+	}
+	return b
+}
+
+func (s *Session) mergeRandom(c *call) []byte {
+	if e := firstError(c); e != nil {
+		return e
+	}
+	var keys [][]byte
+	for _, r := range c.subs {
+		if !reply.IsNull(r.Reply) {
+			keys = append(keys, r.Reply)
+		}
+	}
+	if len(keys) == 0 {
+		return s.appendNull(nil)
+	}
+	return keys[rand.IntN(len(keys))]
+}
+
+// mergeKeyspace sums the "db0:keys=..,expires=..,avg_ttl=.." lines of the
+// shards' INFO keyspace.
+func mergeKeyspace(c *call) string {
+	type sums struct{ keys, expires, ttl, n int64 }
+	dbs := map[string]*sums{}
+	for _, r := range c.subs {
+		text, ok := reply.Str(r.Reply)
+		if !ok {
+			continue
+		}
+		for _, line := range strings.Split(string(text), "\r\n") {
+			db, fields, ok := strings.Cut(line, ":")
+			if !ok || !strings.HasPrefix(db, "db") {
+				continue
+			}
+			sm := dbs[db]
+			if sm == nil {
+				sm = &sums{}
+				dbs[db] = sm
+			}
+			for _, f := range strings.Split(fields, ",") {
+				k, v, _ := strings.Cut(f, "=")
+				n, _ := strconv.ParseInt(v, 10, 64)
+				switch k {
+				case "keys":
+					sm.keys += n
+				case "expires":
+					sm.expires += n
+				case "avg_ttl":
+					sm.ttl += n
+					sm.n++
+				}
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString("# Keyspace\r\n")
+	names := make([]string, 0, len(dbs))
+	for db := range dbs {
+		names = append(names, db)
+	}
+	sort.Strings(names)
+	for _, db := range names {
+		sm := dbs[db]
+		avg := int64(0)
+		if sm.n > 0 {
+			avg = sm.ttl / sm.n
+		}
+		fmt.Fprintf(&b, "%s:keys=%d,expires=%d,avg_ttl=%d\r\n", db, sm.keys, sm.expires, avg)
+	}
+	return b.String()
+}
+
+// multiShard handles a keyed command whose keys live on several shards:
+// MGET, EXISTS and TOUCH fan out (one sub-command per shard, in
+// parallel); every other command fails with CROSSSLOT.
+func (s *Session) multiShard(t *router.Table, args [][]byte, pos []int) *call {
+	name := lower(args[0])
+	switch name {
+	case "mget", "exists", "touch":
+	default:
+		return errCall(errCrossSlot)
+	}
+	// Group the keys by shard, keeping each key's index in the request.
+	type group struct {
+		p    *backend.Pool
+		idx  []int
+		args [][]byte
+	}
+	var groups []*group
+	byPool := map[*backend.Pool]*group{}
+	for i, at := range pos {
+		p := owner(t, args[at])
+		g := byPool[p]
+		if g == nil {
+			g = &group{p: p, args: [][]byte{args[0]}}
+			byPool[p] = g
+			groups = append(groups, g)
+		}
+		g.idx = append(g.idx, i)
+		g.args = append(g.args, args[at])
+	}
+	c := &call{}
+	for _, g := range groups {
+		r := backend.NewRequest(backend.EncodeArgs(nil, g.args))
+		g.p.Conn(s.id, s.proto).Send(r)
+		c.subs = append(c.subs, r)
+	}
+	if name != "mget" {
+		c.merge = mergeSum
+		return c
+	}
+	n := len(pos)
+	idx := make([][]int, len(groups))
+	for i, g := range groups {
+		idx[i] = g.idx
+	}
+	c.merge = func(c *call) []byte {
+		if e := firstError(c); e != nil {
+			return e
+		}
+		out := make([][]byte, n)
+		for gi, r := range c.subs {
+			el, err := reply.Elems(r.Reply)
+			if err != nil || len(el) != len(idx[gi]) {
+				return resp.AppendError(nil, "ERR unexpected reply from a shard")
+			}
+			for j, e := range el {
+				out[idx[gi][j]] = e
+			}
+		}
+		b := resp.AppendArray(nil, n)
+		for _, e := range out {
+			b = append(b, e...)
+		}
+		return b
+	}
+	return c
+}
+
+// scan serves SCAN with a cursor that walks the slots in order. The
+// cursor is the next slot to visit; a step asks the owner of a run of
+// slots for its keys from that slot on (shardd's SCAN cursor is also "the
+// next slot", and a shardd call returns whole slots), keeps the keys of
+// the run and moves the cursor past what was visited. A slot being
+// migrated is read from its source and then its target and the results
+// merged, so a key moved in between is still seen. Every key present for
+// the whole scan is therefore returned, even when its slot moves to
+// another shard between calls.
+func (s *Session) scan(args [][]byte) *call {
+	t, ec := s.table()
+	if t == nil {
+		return ec
+	}
+	cursor, err := strconv.ParseUint(string(args[1]), 10, 64)
+	if err != nil {
+		return errCall("ERR invalid cursor")
+	}
+	count := 10
+	var opts [][]byte
+	for i := 2; i < len(args); i++ {
+		opt := strings.ToLower(string(args[i]))
+		if i+1 >= len(args) {
+			return errCall("ERR syntax error")
+		}
+		switch opt {
+		case "count":
+			n, err := strconv.Atoi(string(args[i+1]))
+			if err != nil {
+				return errCall("ERR value is not an integer or out of range")
+			}
+			if n < 1 {
+				return errCall("ERR syntax error")
+			}
+			count = n
+		case "match", "type":
+			opts = append(opts, args[i], args[i+1])
+		default:
+			return errCall("ERR syntax error")
+		}
+		i++
+	}
+	if cursor >= slot.Count {
+		return s.scanReply(0, nil)
+	}
+	var keys [][]byte
+	cur := int(cursor)
+	for steps := 0; cur < slot.Count && len(keys) < count && steps < 64; steps++ {
+		t = s.env.Router.Current()
+		if to := t.Migrating[cur]; to != nil {
+			var got [][]byte
+			seen := map[string]bool{}
+			for _, p := range []*backend.Pool{t.Owner[cur], to} {
+				el, _, e := s.scanShard(p, cur, count, opts)
+				if e != nil {
+					return &call{reply: e}
+				}
+				for _, k := range el {
+					if ks, ok := reply.Str(k); ok && slot.Of(ks) == cur && !seen[string(ks)] {
+						seen[string(ks)] = true
+						got = append(got, k)
+					}
+				}
+			}
+			keys = append(keys, got...)
+			cur++
+			continue
+		}
+		p := t.Owner[cur]
+		last := cur
+		for last+1 < slot.Count && t.Owner[last+1] == p && t.Migrating[last+1] == nil {
+			last++
+		}
+		el, next, e := s.scanShard(p, cur, count-len(keys), opts)
+		if e != nil {
+			return &call{reply: e}
+		}
+		if next == 0 || next > last+1 {
+			next = last + 1
+		}
+		for _, k := range el {
+			if ks, ok := reply.Str(k); ok {
+				if sl := slot.Of(ks); sl >= cur && sl < next {
+					keys = append(keys, k)
+				}
+			}
+		}
+		cur = next
+	}
+	if cur >= slot.Count {
+		cur = 0
+	}
+	return s.scanReply(cur, keys)
+}
+
+// scanShard runs SCAN from slot cur on p and returns the raw keys and the
+// shard's next cursor.
+func (s *Session) scanShard(p *backend.Pool, cur, count int, opts [][]byte) ([][]byte, int, []byte) {
+	args := [][]byte{[]byte("SCAN"), []byte(strconv.Itoa(cur)), []byte("COUNT"), []byte(strconv.Itoa(max(count, 1)))}
+	args = append(args, opts...)
+	r := backend.NewRequest(backend.EncodeArgs(nil, args))
+	p.Conn(s.id, s.proto).Send(r)
+	r.Wait()
+	if reply.IsError(r.Reply) {
+		return nil, 0, r.Reply
+	}
+	el, err := reply.Elems(r.Reply)
+	if err != nil || len(el) != 2 {
+		return nil, 0, resp.AppendError(nil, "ERR unexpected SCAN reply from a shard")
+	}
+	cs, _ := reply.Str(el[0])
+	next, err := strconv.Atoi(string(cs))
+	if err != nil {
+		return nil, 0, resp.AppendError(nil, "ERR unexpected SCAN reply from a shard")
+	}
+	keys, err := reply.Elems(el[1])
+	if err != nil {
+		return nil, 0, resp.AppendError(nil, "ERR unexpected SCAN reply from a shard")
+	}
+	return keys, next, nil
+}
+
+func (s *Session) scanReply(cursor int, keys [][]byte) *call {
+	b := resp.AppendArray(nil, 2)
+	b = resp.AppendBulkString(b, strconv.Itoa(cursor))
+	b = resp.AppendArray(b, len(keys))
+	for _, k := range keys {
+		b = append(b, k...)
+	}
+	return &call{reply: b}
+}

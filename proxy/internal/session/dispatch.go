@@ -1,0 +1,256 @@
+package session
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shardis/shardis/pkg/command"
+	"github.com/shardis/shardis/pkg/resp"
+	"github.com/shardis/shardis/pkg/slot"
+	"github.com/shardis/shardis/proxy/internal/backend"
+	"github.com/shardis/shardis/proxy/internal/router"
+)
+
+// Error replies the proxy makes itself.
+const (
+	errNoMap     = "CLUSTERDOWN the proxy has no slot map yet (is the cluster initialized?)"
+	errCrossSlot = "CROSSSLOT Keys in request don't live on the same shard; to use several keys in one command, give them a common hash tag, e.g. {user1}:name and {user1}:age"
+	errNoAuth    = "NOAUTH Authentication required."
+)
+
+func errCall(msg string) *call { return &call{reply: resp.AppendError(nil, msg)} }
+
+func okCall() *call { return &call{reply: []byte("+OK\r\n")} }
+
+// dispatch handles one request. args alias the reader's buffer: anything
+// kept must be copied (encoding a backend command copies).
+func (s *Session) dispatch(args [][]byte) *call {
+	spec := command.Lookup(args[0])
+	if spec == nil || spec.Flags&command.Internal != 0 {
+		if s.tx.active {
+			s.tx.dirty = true
+		}
+		return errCall(unknownCommand(args))
+	}
+	name := spec.Name
+	str := name
+	s.lastCmd.Store(&str)
+	if !spec.CheckArity(len(args)) {
+		if s.tx.active {
+			s.tx.dirty = true
+		}
+		return errCall(fmt.Sprintf("ERR wrong number of arguments for '%s' command", name))
+	}
+	sub := spec
+	if len(spec.Subcommands) > 0 && name != "client" {
+		sub = spec.Sub(args[1])
+		if sub == nil {
+			if s.tx.active {
+				s.tx.dirty = true
+			}
+			return errCall(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", args[1], strings.ToUpper(name)))
+		}
+		if !sub.CheckArity(len(args)) {
+			if s.tx.active {
+				s.tx.dirty = true
+			}
+			return errCall(fmt.Sprintf("ERR wrong number of arguments for '%s' command", sub.Name))
+		}
+	}
+	if !s.authed && spec.Flags&command.NoAuth == 0 {
+		return errCall(errNoAuth)
+	}
+	c := s.dispatchSpec(spec, sub, args)
+	if c != nil && c.start.IsZero() {
+		c.start = time.Now()
+		c.cmd = s.env.Metrics.Cmd(sub.Name)
+	}
+	return c
+}
+
+func (s *Session) dispatchSpec(spec, sub *command.Spec, args [][]byte) *call {
+	name := spec.Name
+	if s.tx.active {
+		switch name {
+		case "exec", "discard", "multi", "watch", "quit", "reset":
+		default:
+			return s.queueTx(spec, sub, args)
+		}
+	}
+	if s.ps != nil && s.ps.count() > 0 && s.proto == 2 {
+		switch name {
+		case "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe", "ping", "quit", "reset":
+		default:
+			return errCall(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", sub.Name))
+		}
+	}
+	switch name {
+	case "ping":
+		return s.ping(args)
+	case "echo":
+		return &call{reply: resp.AppendBulk(nil, args[1])}
+	case "quit":
+		c := okCall()
+		c.quit = true
+		return c
+	case "auth":
+		return s.auth(args)
+	case "hello":
+		return s.hello(args)
+	case "select":
+		if string(args[1]) == "0" {
+			return okCall()
+		}
+		return errCall("ERR SELECT is not allowed in cluster mode")
+	case "swapdb", "move":
+		return errCall(fmt.Sprintf("ERR %s is not allowed in cluster mode", strings.ToUpper(name)))
+	case "time":
+		now := time.Now()
+		b := resp.AppendArray(nil, 2)
+		b = resp.AppendBulkInt(b, now.Unix())
+		b = resp.AppendBulkInt(b, int64(now.Nanosecond()/1000))
+		return &call{reply: b}
+	case "client":
+		return s.client(args)
+	case "config":
+		return s.config(sub, args)
+	case "info":
+		return s.info(args)
+	case "dbsize":
+		return s.fanAll(args, mergeSum)
+	case "flushall", "flushdb":
+		return s.fanAll(args, mergeOK)
+	case "keys":
+		return s.fanAll(args, mergeConcat)
+	case "randomkey":
+		return s.fanAll(args, s.mergeRandom)
+	case "scan":
+		return s.scan(args)
+	case "command":
+		return s.anyShard(args)
+	case "multi":
+		return s.multi()
+	case "exec":
+		return s.exec()
+	case "discard":
+		return s.discard()
+	case "watch":
+		return s.watch(spec, args)
+	case "unwatch":
+		return s.unwatch()
+	case "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe":
+		return s.subscribe(name, args)
+	case "publish":
+		return s.route(args, []int{1})
+	case "pubsub":
+		return s.pubsubInfo(sub, args)
+	case "reset":
+		return s.reset()
+	}
+	if sub.Flags&command.ShardChannel != 0 { // SPUBLISH
+		return s.route(args, sub.ChannelPositions(args))
+	}
+	s.posBuf = spec.AppendKeyPositions(s.posBuf[:0], args)
+	if len(s.posBuf) == 0 {
+		switch sub.Name {
+		case "memory|help", "object|help":
+			return s.anyShard(args)
+		}
+		return errCall(fmt.Sprintf("ERR '%s' is not supported by shardis-proxy; run it on each shard", sub.Name))
+	}
+	if spec.Flags&command.Blocking != 0 {
+		return s.blocking(args, s.posBuf)
+	}
+	return s.route(args, s.posBuf)
+}
+
+// table returns the routing table, nil (with an error call) before the
+// first slot map.
+func (s *Session) table() (*router.Table, *call) {
+	t := s.env.Router.Current()
+	if t == nil {
+		return nil, errCall(errNoMap)
+	}
+	return t, nil
+}
+
+// owner returns the shard serving key's slot.
+func owner(t *router.Table, key []byte) *backend.Pool {
+	return t.Owner[slot.Of(key)]
+}
+
+// route sends a keyed command to the shard of its keys; multi-key reads
+// fan out, other multi-shard commands fail with CROSSSLOT.
+func (s *Session) route(args [][]byte, pos []int) *call {
+	t, ec := s.table()
+	if t == nil {
+		return ec
+	}
+	p := owner(t, args[pos[0]])
+	for _, i := range pos[1:] {
+		if owner(t, args[i]) != p {
+			return s.multiShard(t, args, pos)
+		}
+	}
+	return s.forward(p, backend.EncodeArgs(nil, args))
+}
+
+// forward sends an encoded command to p on the session's connection.
+func (s *Session) forward(p *backend.Pool, cmd []byte) *call {
+	r := backend.NewRequest(cmd)
+	p.Conn(s.id, s.proto).Send(r)
+	return &call{subs: []*backend.Request{r}}
+}
+
+// anyShard sends a command that any shard answers alike (COMMAND) to an
+// available shard.
+func (s *Session) anyShard(args [][]byte) *call {
+	t, ec := s.table()
+	if t == nil {
+		return ec
+	}
+	p := t.Shards[0]
+	for _, q := range t.Shards {
+		if q.Up() {
+			p = q
+			break
+		}
+	}
+	return s.forward(p, backend.EncodeArgs(nil, args))
+}
+
+func unknownCommand(args [][]byte) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ERR unknown command '%.128s', with args beginning with: ", args[0])
+	for _, a := range args[1:] {
+		if b.Len() > 128+64 {
+			break
+		}
+		fmt.Fprintf(&b, "'%.128s' ", a)
+	}
+	return b.String()
+}
+
+// Reply helpers that depend on the protocol.
+
+func (s *Session) appendNull(b []byte) []byte {
+	if s.proto == 3 {
+		return resp.AppendNull(b)
+	}
+	return resp.AppendNullBulk(b)
+}
+
+func (s *Session) appendMap(b []byte, n int) []byte {
+	if s.proto == 3 {
+		return resp.AppendHeader(b, '%', n)
+	}
+	return resp.AppendArray(b, 2*n)
+}
+
+func (s *Session) appendPush(b []byte, n int) []byte {
+	if s.proto == 3 {
+		return resp.AppendHeader(b, '>', n)
+	}
+	return resp.AppendArray(b, n)
+}

@@ -1,0 +1,5 @@
+package session
+
+import "os"
+
+func pid() int { return os.Getpid() }

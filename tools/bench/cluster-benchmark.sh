@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Compares a Shardis cluster with twemproxy on this machine, in the same
+# run: shardis-proxy + two shardd (+ embedded etcd) against nutcracker +
+# two redis-server, both driven by redis-benchmark through the proxy,
+# alternating per test, -c 50, plain and pipelined (-P 16). Prints
+# requests/s, p99 latency and the ratio shardis/twemproxy.
+#
+# Usage: tools/bench/cluster-benchmark.sh [-n requests]
+# Needs redis-server, redis-benchmark (redis-tools) and nutcracker
+# (Debian: apt-get install redis-server redis-tools nutcracker).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+requests=100000
+while getopts "n:" opt; do
+	case $opt in
+	n) requests=$OPTARG ;;
+	*) echo "usage: $0 [-n requests]" >&2; exit 2 ;;
+	esac
+done
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+wait_port() {
+	for _ in $(seq 200); do
+		if redis-cli -p "$1" ping >/dev/null 2>&1; then return 0; fi
+		sleep 0.05
+	done
+	echo "nothing answers on port $1" >&2
+	exit 1
+}
+
+go build -o "$work/shardd" ./shardd/cmd/shardd
+go build -o "$work/shardis-meta" ./meta/cmd/shardis-meta
+go build -o "$work/shardis-proxy" ./proxy/cmd/shardis-proxy
+
+# twemproxy + two redis-server.
+r1=$(free_port) r2=$(free_port) tw=$(free_port)
+for p in $r1 $r2; do
+	redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" >/dev/null &
+	pids+=($!)
+	wait_port "$p"
+done
+cat >"$work/nutcracker.yml" <<YML
+bench:
+  listen: 127.0.0.1:$tw
+  hash: fnv1a_64
+  distribution: ketama
+  redis: true
+  server_connections: 1
+  servers:
+   - 127.0.0.1:$r1:1
+   - 127.0.0.1:$r2:1
+YML
+nutcracker -c "$work/nutcracker.yml" -o "$work/nutcracker.log" &
+pids+=($!)
+wait_port "$tw"
+
+# Shardis: etcd + two shardd + proxy.
+e=$(free_port) s1=$(free_port) s2=$(free_port) px=$(free_port)
+mkdir -p "$work/etcd" "$work/s1" "$work/s2"
+"$work/shardis-meta" etcd --data-dir "$work/etcd" --listen "127.0.0.1:$e" >/dev/null 2>"$work/etcd.log" &
+pids+=($!)
+for i in 1 2; do
+	port=$([ $i = 1 ] && echo "$s1" || echo "$s2")
+	"$work/shardd" --port "$port" --dir "$work/s$i" --appendonly no --save '' 2>"$work/s$i.log" &
+	pids+=($!)
+	wait_port "$port"
+done
+for _ in $(seq 100); do
+	"$work/shardis-meta" --etcd "127.0.0.1:$e" init --shards "127.0.0.1:$s1,127.0.0.1:$s2" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+"$work/shardis-proxy" --listen "127.0.0.1:$px" --etcd "127.0.0.1:$e" 2>"$work/proxy.log" &
+pids+=($!)
+wait_port "$px"
+for _ in $(seq 100); do
+	redis-cli -p "$px" set probe 1 2>/dev/null | grep -q OK && break
+	sleep 0.1
+done
+
+# bench PORT PIPELINE TEST -> "rps p99"
+bench() {
+	local port=$1 pipe=$2 t=$3 out
+	if [ "$t" = mget ]; then
+		out=$(redis-benchmark -p "$port" -c 50 -n "$requests" -P "$pipe" -r 100000 --csv \
+			MGET key:__rand_int__ key:__rand_int__ key:__rand_int__ key:__rand_int__ key:__rand_int__ 2>/dev/null | tail -1)
+	else
+		out=$(redis-benchmark -p "$port" -c 50 -n "$requests" -P "$pipe" -r 100000 -t "$t" --csv 2>/dev/null | tail -1)
+	fi
+	# "test","rps","avg","min","p50","p95","p99","max"
+	echo "$out" | awk -F'","' '{gsub(/"/,"",$2); gsub(/"/,"",$7); print $2, $7}'
+}
+
+printf '%-6s %3s | %12s %8s | %12s %8s | %6s\n' test P shardis p99ms twemproxy p99ms ratio
+for pipe in 1 16; do
+	for t in get set incr lpush mget; do
+		read -r srps sp99 <<<"$(bench "$px" "$pipe" "$t")"
+		read -r trps tp99 <<<"$(bench "$tw" "$pipe" "$t")"
+		ratio=$(awk -v a="$srps" -v b="$trps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+		printf '%-6s %3s | %12s %8s | %12s %8s | %6s\n' "$t" "$pipe" "$srps" "$sp99" "$trps" "$tp99" "$ratio"
+	done
+done
