@@ -190,7 +190,7 @@ func (s *Set) Members() []string {
 }
 
 // Clone returns a deep copy with the same encoding.
-func (s *Set) Clone() *Set {
+func (s *Set) Clone() Value {
 	c := &Set{intset: s.intset}
 	if s.intset {
 		c.ints = slices.Clone(s.ints)

@@ -125,7 +125,7 @@ func TestSetCloneIsDeep(t *testing.T) {
 	for _, first := range []string{"1", "a"} {
 		s := NewSet()
 		s.Add([]byte(first), MaxIntsetEntries)
-		c := s.Clone()
+		c := s.Clone().(*Set)
 		c.Add([]byte("2"), MaxIntsetEntries)
 		c.Remove([]byte(first))
 		if !s.Has([]byte(first)) || s.Has([]byte("2")) || s.Len() != 1 {

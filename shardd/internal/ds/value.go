@@ -35,4 +35,7 @@ type Value interface {
 	// Redis's encodings from the value's size so that tools that look
 	// at it see what they would see on redis-server.
 	Encoding() string
+	// Clone returns a deep copy with the same encoding (COPY, and
+	// snapshots that must not share mutable state).
+	Clone() Value
 }

@@ -137,6 +137,7 @@ func New(opts Options) (*Engine, error) {
 		geoCommands(),
 		internalCommands(),
 		transactionCommands(),
+		dumpCommands(),
 		pubsubCommands(),
 		persistenceCommands(),
 	} {

@@ -312,49 +312,9 @@ func cmdCopy(x *Ctx) {
 		x.r.Int(0)
 		return
 	}
-	v, ok := cloneValue(e.Value)
-	if !ok {
-		x.r.Error("ERR COPY is not supported for this type")
-		return
-	}
-	dst.Set(dstKey, keyspace.Entry{Value: v, ExpireAt: e.ExpireAt})
+	dst.Set(dstKey, keyspace.Entry{Value: e.Value.Clone(), ExpireAt: e.ExpireAt})
 	x.changed(dstKey)
 	x.r.Int(1)
-}
-
-// cloner is a value that can deep-copy itself. Types without such a
-// method are copied through their public API below.
-type cloner interface{ Clone() ds.Value }
-
-// cloneValue returns a deep copy of v with the same encoding, for COPY.
-func cloneValue(v ds.Value) (ds.Value, bool) {
-	switch v := v.(type) {
-	case *ds.String:
-		b := make([]byte, len(v.B), cap(v.B))
-		copy(b, v.B)
-		return &ds.String{B: b}, true
-	case *ds.Set:
-		return v.Clone(), true
-	case *ds.List:
-		l := ds.NewList()
-		for i := 0; i < v.Len(); i++ {
-			l.PushRightString(v.At(i))
-		}
-		return l, true
-	case *ds.Hash:
-		h := ds.NewHash()
-		for i := 0; i < v.Len(); i++ {
-			f, val := v.At(i)
-			h.Set([]byte(f), []byte(val))
-		}
-		if !v.IsListpack() {
-			h.Convert()
-		}
-		return h, true
-	case cloner:
-		return v.Clone(), true
-	}
-	return nil, false
 }
 
 // cmdExpire runs EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT:
