@@ -48,7 +48,12 @@ func Start(cfg *config.Config, log *slog.Logger) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := openAOF(cfg, log, eng); err != nil {
+	// Redis's precedence: the AOF when appendonly is yes, else dump.rdb.
+	if cfg.Bool("appendonly") {
+		if err := openAOF(cfg, log, eng); err != nil {
+			return nil, err
+		}
+	} else if err := eng.LoadRDB(); err != nil {
 		return nil, err
 	}
 	srv = server.New(server.Options{
@@ -107,9 +112,6 @@ func (d *Daemon) Close() error {
 // openAOF loads the append-only file when appendonly is yes and makes the
 // engine log to it.
 func openAOF(cfg *config.Config, log *slog.Logger, eng *engine.Engine) error {
-	if !cfg.Bool("appendonly") {
-		return nil
-	}
 	fsync, err := aof.ParseFsync(cfg.String("appendfsync"))
 	if err != nil {
 		return err

@@ -81,8 +81,13 @@ type Engine struct {
 	// AttachAOF before serving.
 	aof *aof.AOF
 	// snap is the point-in-time snapshot being written, if any.
-	snap    atomic.Pointer[snapshot]
-	rewrite rewriteState
+	snap atomic.Pointer[snapshot]
+	// snapshotting is held by the one snapshot (rewrite or BGSAVE)
+	// allowed at a time.
+	snapshotting atomic.Bool
+	rewrite      rewriteState
+	save         saveState
+	shutdownSave atomic.Int32 // shutdownDefault, shutdownSave or shutdownNoSave
 	// bg tracks background jobs (a rewrite) for Close.
 	bg sync.WaitGroup
 	// ops, in and out sample total commands and network bytes for
@@ -140,6 +145,7 @@ func New(opts Options) (*Engine, error) {
 		dumpCommands(),
 		pubsubCommands(),
 		persistenceCommands(),
+		saveCommands(),
 	} {
 		for name, h := range family {
 			spec := command.LookupFullName([]byte(name))
@@ -189,6 +195,7 @@ func (e *Engine) Run(ctx context.Context) {
 			// active expiry.
 			e.ks.ExpireCycle(time.Now().UnixMilli(), period/4)
 			e.maybeAutoRewrite()
+			e.maybeSave()
 			// hz may have changed (CONFIG SET hz).
 			period = e.cronPeriod()
 			tick.Reset(period)

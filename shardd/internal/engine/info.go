@@ -361,12 +361,25 @@ func (e *Engine) infoPersistence(w *infoWriter) {
 	w.int("current_save_keys_processed", 0)
 	w.int("current_save_keys_total", 0)
 	w.int("rdb_changes_since_last_save", e.dirty.Load())
-	w.int("rdb_bgsave_in_progress", 0)
+	sv := &e.save
+	w.int("rdb_bgsave_in_progress", boolInt(sv.running.Load()))
 	w.int("rdb_last_save_time", e.lastSave.Load())
-	w.str("rdb_last_bgsave_status", "ok")
-	w.int("rdb_last_bgsave_time_sec", -1)
-	w.int("rdb_current_bgsave_time_sec", -1)
-	w.int("rdb_saves", 0)
+	bgStatus := "ok"
+	if sv.failed.Load() {
+		bgStatus = "err"
+	}
+	w.str("rdb_last_bgsave_status", bgStatus)
+	lastSave := int64(-1)
+	if sv.count.Load() > 0 || sv.failed.Load() {
+		lastSave = sv.lastSecs.Load()
+	}
+	w.int("rdb_last_bgsave_time_sec", lastSave)
+	curSave := int64(-1)
+	if sv.running.Load() {
+		curSave = time.Now().Unix() - sv.startedAt.Load()
+	}
+	w.int("rdb_current_bgsave_time_sec", curSave)
+	w.int("rdb_saves", sv.count.Load())
 	w.int("rdb_last_cow_size", 0)
 	w.int("rdb_last_load_keys_expired", 0)
 	w.int("rdb_last_load_keys_loaded", 0)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/shardis/shardis/shardd/aof"
 	"github.com/shardis/shardis/shardd/internal/ds"
 	"github.com/shardis/shardis/shardd/internal/keyspace"
+	"github.com/shardis/shardis/shardd/internal/rdb"
 )
 
 // Persistence: logging changes to the AOF, loading it, and the background
@@ -123,17 +125,23 @@ func (e *Engine) LoadAOF(a *aof.AOF) error {
 	s := e.loadingSession()
 	defer e.CloseSession(s)
 	n := 0
-	_, err := a.Load(aof.Loader{Command: func(args [][]byte) error {
-		mark := s.reply.Len()
-		e.Exec(s, args)
-		b := s.reply.b
-		if len(b) > mark && b[mark] == '-' {
-			return errors.New(string(b[mark+1 : len(b)-2]))
-		}
-		s.reply.Reset(64 * 1024)
-		n++
-		return nil
-	}})
+	_, err := a.Load(aof.Loader{
+		RDB: func(r io.Reader) error {
+			_, err := e.loadRDBStream(r)
+			return err
+		},
+		Command: func(args [][]byte) error {
+			mark := s.reply.Len()
+			e.Exec(s, args)
+			b := s.reply.b
+			if len(b) > mark && b[mark] == '-' {
+				return errors.New(string(b[mark+1 : len(b)-2]))
+			}
+			s.reply.Reset(64 * 1024)
+			n++
+			return nil
+		},
+	})
 	if err != nil {
 		return err
 	}
@@ -168,16 +176,23 @@ func (e *Engine) totalKeys() int64 {
 }
 
 // snapshot is a point-in-time copy of the keyspace being written, slot by
-// slot (see the top of this file).
+// slot (see the top of this file), into a sink: RESP commands for an AOF
+// base, or an RDB file.
 type snapshot struct {
 	dumped [slot.Count]atomic.Bool
 	at     int64 // the snapshot's instant, Unix ms
 
-	mu   sync.Mutex // guards w, db, keys, err
-	w    *bufio.Writer
-	db   int
+	mu   sync.Mutex // guards sink, keys, err
+	sink snapshotSink
 	keys int64
 	err  error
+}
+
+// snapshotSink receives a snapshot's keys, database by database in any
+// interleaving.
+type snapshotSink interface {
+	key(db int, key string, ent keyspace.Entry) error
+	finish() error // flushes; the caller closes the file
 }
 
 // dumpSlot writes slot s of every database unless it was written already.
@@ -189,23 +204,87 @@ func (e *Engine) dumpSlot(sn *snapshot, s int) {
 	sn.mu.Lock()
 	defer sn.mu.Unlock()
 	for i := 0; i < e.ks.Databases(); i++ {
-		db := e.ks.DB(i)
-		db.EachInSlot(s, sn.at, func(k string, ent keyspace.Entry) bool {
-			if sn.db != i {
-				sn.write(encodeCommand(nil, [][]byte{[]byte("SELECT"), []byte(strconv.Itoa(i))}))
-				sn.db = i
+		e.ks.DB(i).EachInSlot(s, sn.at, func(k string, ent keyspace.Entry) bool {
+			if sn.err == nil {
+				sn.err = sn.sink.key(i, k, ent)
+				sn.keys++
 			}
-			sn.write(rewriteCommands(nil, k, ent))
-			sn.keys++
 			return true
 		})
 	}
 }
 
-func (sn *snapshot) write(b []byte) {
-	if sn.err == nil {
-		_, sn.err = sn.w.Write(b)
+// respSink writes an AOF base in RESP form.
+type respSink struct {
+	w  *bufio.Writer
+	db int
+}
+
+func (r *respSink) key(db int, key string, ent keyspace.Entry) error {
+	if db != r.db {
+		if _, err := r.w.Write(encodeCommand(nil, [][]byte{[]byte("SELECT"), []byte(strconv.Itoa(db))})); err != nil {
+			return err
+		}
+		r.db = db
 	}
+	_, err := r.w.Write(rewriteCommands(nil, key, ent))
+	return err
+}
+
+func (r *respSink) finish() error { return r.w.Flush() }
+
+// rdbSink writes an RDB file (a dump.rdb, or an AOF base with
+// aof-use-rdb-preamble).
+type rdbSink struct {
+	w  *rdb.Writer
+	db int
+}
+
+func (r *rdbSink) key(db int, key string, ent keyspace.Entry) error {
+	if db != r.db {
+		// RDB allows a database to be selected again; the counts are
+		// only sizing hints.
+		if err := r.w.WriteDB(db, 0, 0); err != nil {
+			return err
+		}
+		r.db = db
+	}
+	return r.w.WriteKey([]byte(key), ent.Value, ent.ExpireAt)
+}
+
+func (r *rdbSink) finish() error { return r.w.Close() }
+
+// startSnapshot installs a snapshot of the current instant into sink.
+// prepare, if not nil, runs at that instant with every slot locked (the
+// AOF switches files there).
+func (e *Engine) startSnapshot(prepare func() (snapshotSink, error)) (*snapshot, error) {
+	e.ks.LockAll()
+	defer e.ks.UnlockAll()
+	sink, err := prepare()
+	if err != nil {
+		return nil, err
+	}
+	sn := &snapshot{at: time.Now().UnixMilli(), sink: sink}
+	e.snap.Store(sn)
+	return sn, nil
+}
+
+// completeSnapshot writes every slot the writers have not written yet,
+// then uninstalls the snapshot and flushes its sink.
+func (e *Engine) completeSnapshot(sn *snapshot) (keys int64, err error) {
+	for s := 0; s < slot.Count; s++ {
+		e.ks.Lock(s, false)
+		e.dumpSlot(sn, s)
+		e.ks.Unlock(s, false)
+	}
+	e.snap.Store(nil)
+	sn.mu.Lock()
+	defer sn.mu.Unlock()
+	err = sn.err
+	if err == nil {
+		err = sn.sink.finish()
+	}
+	return sn.keys, err
 }
 
 // beforeWrite writes the slots a writer is about to change into the
@@ -304,19 +383,31 @@ func (e *Engine) StartRewrite(done func(error)) error {
 	if e.aof == nil {
 		return simpleError("ERR Background AOF rewrite needs appendonly yes")
 	}
-	if !e.rewrite.running.CompareAndSwap(false, true) {
-		return errRewriteRunning
+	if !e.snapshotting.CompareAndSwap(false, true) {
+		if e.rewrite.running.Load() {
+			return errRewriteRunning
+		}
+		return simpleError("ERR Background save in progress: try BGREWRITEAOF again when it is done")
 	}
-	e.ks.LockAll()
-	rw, err := e.aof.StartRewrite(false)
+	e.rewrite.running.Store(true)
+	preamble := e.cfg.Bool("aof-use-rdb-preamble")
+	var rw *aof.Rewrite
+	sn, err := e.startSnapshot(func() (snapshotSink, error) {
+		var err error
+		rw, err = e.aof.StartRewrite(preamble)
+		if err != nil {
+			return nil, err
+		}
+		if preamble {
+			return &rdbSink{w: rdb.NewWriter(rw.Writer(), rdb.WriterOptions{AOFBase: true}), db: -1}, nil
+		}
+		return &respSink{w: bufio.NewWriterSize(rw.Writer(), 1<<20), db: -1}, nil
+	})
 	if err != nil {
-		e.ks.UnlockAll()
 		e.rewrite.running.Store(false)
+		e.snapshotting.Store(false)
 		return err
 	}
-	sn := &snapshot{at: time.Now().UnixMilli(), w: bufio.NewWriterSize(rw.Writer(), 1<<20), db: -1}
-	e.snap.Store(sn)
-	e.ks.UnlockAll()
 	e.rewrite.startedAt.Store(time.Now().Unix())
 	e.bg.Add(1)
 	go func() {
@@ -331,19 +422,7 @@ func (e *Engine) StartRewrite(done func(error)) error {
 
 func (e *Engine) finishRewrite(sn *snapshot, rw *aof.Rewrite) error {
 	start := time.Now()
-	for s := 0; s < slot.Count; s++ {
-		e.ks.Lock(s, false)
-		e.dumpSlot(sn, s)
-		e.ks.Unlock(s, false)
-	}
-	e.snap.Store(nil)
-	sn.mu.Lock()
-	err := sn.err
-	if err == nil {
-		err = sn.w.Flush()
-	}
-	keys := sn.keys
-	sn.mu.Unlock()
+	keys, err := e.completeSnapshot(sn)
 	if err == nil {
 		err = rw.Finish()
 	} else {
@@ -354,6 +433,7 @@ func (e *Engine) finishRewrite(sn *snapshot, rw *aof.Rewrite) error {
 	e.rewrite.count.Add(1)
 	e.rewrite.baseSize.Store(e.aof.Size())
 	e.rewrite.running.Store(false)
+	e.snapshotting.Store(false)
 	if err != nil {
 		e.log.Error("background AOF rewrite failed", "err", err)
 		return err
@@ -399,12 +479,21 @@ func cmdBgRewriteAOF(x *Ctx) {
 	x.r.Simple("Background append only file rewriting started")
 }
 
-// Close waits for background work (a rewrite in progress) and flushes the
-// AOF.
+// Close waits for background work (a rewrite or save in progress), saves
+// dump.rdb when save points are configured (or SHUTDOWN SAVE asked for it,
+// and not if SHUTDOWN NOSAVE did), and flushes the AOF.
 func (e *Engine) Close() error {
 	e.bg.Wait()
-	if e.aof != nil {
-		return e.aof.Close()
+	var err error
+	mode := e.shutdownSave.Load()
+	if mode == shutdownSave || (mode == shutdownDefault && len(e.cfg.SaveParams()) > 0) {
+		e.log.Info("saving the dataset before exiting")
+		err = e.Save()
 	}
-	return nil
+	if e.aof != nil {
+		if aerr := e.aof.Close(); err == nil {
+			err = aerr
+		}
+	}
+	return err
 }

@@ -182,6 +182,14 @@ func cmdShutdown(x *Ctx) {
 		return
 	}
 	x.e.log.Warn("user requested shutdown", "client", x.s.Addr, "id", strconv.FormatInt(x.s.ID, 10))
+	// SAVE saves even without save points; NOSAVE skips the save that
+	// save points would make (see Engine.Close).
+	switch {
+	case nosave:
+		x.e.shutdownSave.Store(int32(shutdownNoSave))
+	case save:
+		x.e.shutdownSave.Store(int32(shutdownSave))
+	}
 	x.s.quit = true
 	go x.e.shutdown()
 }
