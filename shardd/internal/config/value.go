@@ -727,9 +727,18 @@ func parseNotify(_ *setState, _ *Directive, _ value, args []string) (value, erro
 	if len(args) != 1 {
 		return value{}, errors.New("wrong number of arguments")
 	}
+	flags, err := NotifyFlags(args[0])
+	if err != nil {
+		return value{}, err
+	}
+	return value{s: notifyString(flags), n: int64(flags)}, nil
+}
+
+// NotifyFlags parses a notify-keyspace-events value into Notify* flags.
+func NotifyFlags(s string) (int, error) {
 	flags := 0
-	for i := 0; i < len(args[0]); i++ {
-		switch args[0][i] {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
 		case 'A':
 			flags |= NotifyAll
 		case 'g':
@@ -761,10 +770,10 @@ func parseNotify(_ *setState, _ *Directive, _ value, args []string) (value, erro
 		case 'n':
 			flags |= NotifyNew
 		default:
-			return value{}, errors.New("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+			return 0, errors.New("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
 		}
 	}
-	return value{s: notifyString(flags), n: int64(flags)}, nil
+	return flags, nil
 }
 
 // notifyString prints notification flags in Redis's canonical order.

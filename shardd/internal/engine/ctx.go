@@ -44,6 +44,9 @@ type Ctx struct {
 	// EXEC, collects them into the transaction's block instead.
 	logDone bool
 	tx      *txLog
+	// notes are the keys changed, for keyspace notifications (recorded
+	// only while notifications are on).
+	notes []changedKey
 	// changes counts the keys the command changed.
 	changes int
 	// logged, when set by logAs, replaces the command's own arguments in
@@ -122,6 +125,9 @@ func (x *Ctx) changedIn(db *keyspace.DB, key []byte) {
 	x.changes++
 	x.e.touch(db.Index(), key)
 	x.e.signalReady(db.Index(), key)
+	if x.e.notifyOn() {
+		x.notes = append(x.notes, changedKey{db.Index(), string(key)})
+	}
 }
 
 // logAs makes the AOF record args instead of the command as received; it

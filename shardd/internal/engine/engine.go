@@ -88,6 +88,7 @@ type Engine struct {
 	rewrite      rewriteState
 	save         saveState
 	shutdownSave atomic.Int32 // shutdownDefault, shutdownSave or shutdownNoSave
+	notifyFlags  atomic.Int32 // notify-keyspace-events as config.Notify* bits
 	// bg tracks background jobs (a rewrite) for Close.
 	bg sync.WaitGroup
 	// ops, in and out sample total commands and network bytes for
@@ -123,6 +124,7 @@ func New(opts Options) (*Engine, error) {
 		Databases: int(opts.Config.Int("databases")),
 		OnExpire: func(db int, key string) {
 			e.expiredKeys.Add(1)
+			e.noteExpired(db, key)
 			e.touch(db, []byte(key))
 			e.logExpired(db, key)
 		},
@@ -159,6 +161,10 @@ func New(opts Options) (*Engine, error) {
 		e.stats[spec] = &cmdStats{}
 	}
 	e.clusterSecret = opts.Config.String("cluster-secret")
+	if err := e.setNotifyFlags(opts.Config.String("notify-keyspace-events")); err != nil {
+		return nil, err
+	}
+	opts.Config.OnChange("notify-keyspace-events", e.setNotifyFlags)
 	pass := opts.Config.String("requirepass")
 	e.requirepass.Store(&pass)
 	opts.Config.OnChange("requirepass", func(v string) error {

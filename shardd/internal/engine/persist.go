@@ -69,6 +69,9 @@ type txLog struct {
 
 // logCommand appends what x changed to the AOF (once per command).
 func (e *Engine) logCommand(x *Ctx) {
+	if x.notes != nil {
+		e.notifyChanges(x)
+	}
 	if x.logDone || x.changes == 0 || e.aof == nil {
 		return
 	}
