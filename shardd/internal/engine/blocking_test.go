@@ -217,3 +217,39 @@ func TestBLMoveChainAndBLMPop(t *testing.T) {
 		t.Error("lists not empty after the chain")
 	}
 }
+
+func TestBZPopAndBZMPop(t *testing.T) {
+	ctx := context.Background()
+	srv := shardtest.Start(t)
+	admin := srv.Client(t)
+	got := make(chan string, 2)
+	go func() {
+		v, err := srv.Client(t).BZPopMin(ctx, 10*time.Second, "z1", "z2").Result()
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- fmt.Sprintf("%s %v %v", v.Key, v.Member, v.Score)
+	}()
+	waitBlocked(t, admin, 1)
+	admin.ZAdd(ctx, "z2", redis.Z{Score: 2, Member: "b"}, redis.Z{Score: 1, Member: "a"})
+	if v := <-got; v != "z2 a 1" {
+		t.Errorf("BZPOPMIN = %q; want z2 a 1", v)
+	}
+	go func() {
+		k, zs, err := srv.Client(t).BZMPop(ctx, 10*time.Second, "max", 5, "z3").Result()
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		got <- fmt.Sprintf("%s %v", k, zs)
+	}()
+	waitBlocked(t, admin, 1)
+	admin.ZAdd(ctx, "z3", redis.Z{Score: 1, Member: "x"}, redis.Z{Score: 3, Member: "y"})
+	if v := <-got; v != "z3 [{3 y} {1 x}]" {
+		t.Errorf("BZMPOP = %q", v)
+	}
+	if err := admin.BZPopMax(ctx, 50*time.Millisecond, "none").Err(); !errors.Is(err, redis.Nil) {
+		t.Errorf("BZPOPMAX timeout: %v", err)
+	}
+}

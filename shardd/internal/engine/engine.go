@@ -141,6 +141,7 @@ func New(opts Options) (*Engine, error) {
 		hashCommands(),
 		setCommands(),
 		zsetCommands(),
+		zsetBlockingCommands(),
 		geoCommands(),
 		internalCommands(),
 		transactionCommands(),

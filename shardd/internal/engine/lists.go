@@ -700,13 +700,14 @@ func blmove(x *Ctx, from, to listEnd, timeoutArg []byte) {
 
 // cmdBLMPop: BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
 func cmdBLMPop(x *Ctx) {
+	// Redis checks the other arguments before the timeout.
+	keys, end, count, ok := parseMPop(x, 2)
+	if !ok {
+		return
+	}
 	timeout, err := parseTimeout(x.args[1])
 	if err != nil {
 		x.r.Err(err)
-		return
-	}
-	keys, end, count, ok := parseMPop(x, 2)
-	if !ok {
 		return
 	}
 	for _, k := range keys {
