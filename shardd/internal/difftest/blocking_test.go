@@ -2,11 +2,8 @@ package difftest
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
-	"github.com/shardis/shardis/shardd/internal/redisproc"
-	"github.com/shardis/shardis/shardd/internal/shardtest"
 	"pgregory.net/rapid"
 )
 
@@ -18,26 +15,9 @@ import (
 func TestBlockingCommands(t *testing.T) {
 	// Redis times blocked clients out on its cron: at hz 500 a short
 	// timeout costs 2 ms instead of 100.
-	redisAddr := redisproc.Start(t, "hz 500")
-	srv := shardtest.Start(t)
-	for _, proto := range []int{2, 3} {
-		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
-			ctx := context.Background()
-			p := NewPair(redisAddr, srv.Addr, proto)
-			defer p.Close()
-			rapid.Check(t, func(rt *rapid.T) {
-				if d := p.Diff(ctx, C("FLUSHALL")); d != "" {
-					rt.Fatal(d)
-				}
-				n := rapid.IntRange(1, 30).Draw(rt, "n")
-				for i := 0; i < n; i++ {
-					if d := p.Diff(ctx, blockingCmd(rt)); d != "" {
-						rt.Fatal(d)
-					}
-				}
-			})
-		})
-	}
+	ForEachProtocol(t, []string{"hz 500"}, func(t *testing.T, _ context.Context, p *Pair) {
+		Property{Max: 30, Next: blockingCmd}.Check(t, p)
+	})
 }
 
 func blockingCmd(t *rapid.T) Cmd {

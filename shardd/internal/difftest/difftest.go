@@ -7,8 +7,12 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"testing"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/shardis/shardis/shardd/internal/redisproc"
+	"github.com/shardis/shardis/shardd/internal/shardtest"
+	"pgregory.net/rapid"
 )
 
 // Cmd is one command of a sequence.
@@ -110,4 +114,63 @@ func sortedCopy(v any) any {
 	out := append([]any(nil), arr...)
 	sort.Slice(out, func(i, j int) bool { return fmt.Sprint(out[i]) < fmt.Sprint(out[j]) })
 	return out
+}
+
+// ForEachProtocol starts a reference redis-server (with extra directives)
+// and an in-process shardd, and runs body in one subtest per RESP version
+// with a Pair connected to both.
+func ForEachProtocol(t *testing.T, redisDirectives []string, body func(t *testing.T, ctx context.Context, p *Pair)) {
+	t.Helper()
+	redisAddr := redisproc.Start(t, redisDirectives...)
+	srv := shardtest.Start(t)
+	for _, proto := range []int{2, 3} {
+		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
+			p := NewPair(redisAddr, srv.Addr, proto)
+			defer p.Close()
+			body(t, context.Background(), p)
+		})
+	}
+}
+
+// Property is the usual differential property: every rapid case resets
+// both servers, runs between Min and Max commands drawn from Next, each
+// compared with Diff, then compares the Final commands.
+type Property struct {
+	// Reset runs on both servers before each case; nil means FLUSHALL.
+	Reset    []Cmd
+	Min, Max int
+	Next     func(*rapid.T) Cmd
+	// Diff compares one command; nil means (*Pair).Diff.
+	Diff  func(context.Context, *Pair, Cmd) string
+	Final []Cmd
+}
+
+// Check runs the property against p.
+func (pr Property) Check(t *testing.T, p *Pair) {
+	t.Helper()
+	ctx := context.Background()
+	diff := pr.Diff
+	if diff == nil {
+		diff = func(ctx context.Context, p *Pair, c Cmd) string { return p.Diff(ctx, c) }
+	}
+	reset := pr.Reset
+	if reset == nil {
+		reset = []Cmd{C("FLUSHALL")}
+	}
+	rapid.Check(t, func(rt *rapid.T) {
+		for _, c := range reset {
+			p.Do(ctx, c)
+		}
+		n := rapid.IntRange(max(pr.Min, 1), pr.Max).Draw(rt, "n")
+		for i := 0; i < n; i++ {
+			if d := diff(ctx, p, pr.Next(rt)); d != "" {
+				rt.Fatal(d)
+			}
+		}
+		for _, c := range pr.Final {
+			if d := diff(ctx, p, c); d != "" {
+				rt.Fatal(d)
+			}
+		}
+	})
 }

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/hdt3213/rdb/crc64jones"
-	"github.com/shardis/shardis/shardd/internal/redisproc"
-	"github.com/shardis/shardis/shardd/internal/shardtest"
 	"pgregory.net/rapid"
 )
 
@@ -23,33 +21,18 @@ import (
 // DUMP's own bytes are not compared: LZF output, quicklist node sizes and
 // hash-table orders legitimately differ; whether it is nil is.
 func TestDumpRestore(t *testing.T) {
-	redisAddr := redisproc.Start(t)
-	srv := shardtest.Start(t)
-	for _, proto := range []int{2, 3} {
-		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
-			ctx := context.Background()
-			p := NewPair(redisAddr, srv.Addr, proto)
-			defer p.Close()
-			total, restores := 0, 0
-			defer func() { t.Logf("%d commands, %d cross-server RESTOREs", total, restores) }()
-			rapid.Check(t, func(rt *rapid.T) {
-				if d := p.Diff(ctx, C("FLUSHALL")); d != "" {
-					rt.Fatal(d)
-				}
-				n := rapid.IntRange(20, 200).Draw(rt, "n")
-				for i := 0; i < n; i++ {
-					c := dumpCmd(rt)
-					total++
-					if c.Args[0] == dumpCross {
-						restores++
-					}
-					if d := dumpDiff(ctx, p, c); d != "" {
-						rt.Fatal(d)
-					}
-				}
-			})
-		})
-	}
+	ForEachProtocol(t, nil, func(t *testing.T, _ context.Context, p *Pair) {
+		total, restores := 0, 0
+		defer func() { t.Logf("%d commands, %d cross-server RESTOREs", total, restores) }()
+		Property{Min: 20, Max: 200, Diff: dumpDiff, Next: func(rt *rapid.T) Cmd {
+			c := dumpCmd(rt)
+			total++
+			if c.Args[0] == dumpCross {
+				restores++
+			}
+			return c
+		}}.Check(t, p)
+	})
 }
 
 // dumpCross is the pseudo-command of a cross-server RESTORE:

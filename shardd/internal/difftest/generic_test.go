@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shardis/shardis/shardd/internal/redisproc"
-	"github.com/shardis/shardis/shardd/internal/shardtest"
 	"pgregory.net/rapid"
 )
 
@@ -25,28 +23,10 @@ import (
 // few seconds of the current one is skipped (its outcome depends on the
 // millisecond the server runs it at).
 func TestGeneric(t *testing.T) {
-	redisAddr := redisproc.Start(t)
-	srv := shardtest.Start(t)
-	for _, proto := range []int{2, 3} {
-		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
-			ctx := context.Background()
-			p := NewPair(redisAddr, srv.Addr, proto)
-			defer p.Close()
-			has := genProbe(ctx, p)
-			rapid.Check(t, func(rt *rapid.T) {
-				if d := p.Diff(ctx, C("FLUSHALL")); d != "" {
-					rt.Fatal(d)
-				}
-				n := rapid.IntRange(1, 150).Draw(rt, "n")
-				for i := 0; i < n; i++ {
-					c := genCmd(has).Draw(rt, "cmd")
-					if d := genDiff(ctx, p, c); d != "" {
-						rt.Fatal(d)
-					}
-				}
-			})
-		})
-	}
+	ForEachProtocol(t, nil, func(t *testing.T, ctx context.Context, p *Pair) {
+		has := genProbe(ctx, p)
+		Property{Max: 150, Next: func(rt *rapid.T) Cmd { return genCmd(has).Draw(rt, "cmd") }, Diff: genDiff}.Check(t, p)
+	})
 }
 
 var (

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/shardis/shardis/shardd/internal/redisproc"
-	"github.com/shardis/shardis/shardd/internal/shardtest"
 	"pgregory.net/rapid"
 )
 
@@ -24,31 +22,13 @@ import (
 // count at least the hash's size) are compared exactly, the random ones
 // for shape, size, membership and (positive counts) distinctness.
 func TestHashes(t *testing.T) {
-	redisAddr := redisproc.Start(t)
-	srv := shardtest.Start(t)
-	for _, proto := range []int{2, 3} {
-		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
-			ctx := context.Background()
-			p := NewPair(redisAddr, srv.Addr, proto)
-			defer p.Close()
-			rapid.Check(t, func(rt *rapid.T) {
-				if d := p.Diff(ctx, C("FLUSHALL")); d != "" {
-					rt.Fatal(d)
-				}
-				n := rapid.IntRange(1, 150).Draw(rt, "n")
-				for i := 0; i < n; i++ {
-					if d := hashDiff(ctx, p, hashCmd().Draw(rt, "cmd")); d != "" {
-						rt.Fatal(d)
-					}
-				}
-				for _, k := range hashKeys {
-					if d := hashDiff(ctx, p, C("HGETALL", k)); d != "" {
-						rt.Fatal(d)
-					}
-				}
-			})
-		})
+	var final []Cmd
+	for _, k := range hashKeys {
+		final = append(final, C("HGETALL", k))
 	}
+	ForEachProtocol(t, nil, func(t *testing.T, _ context.Context, p *Pair) {
+		Property{Max: 150, Next: func(rt *rapid.T) Cmd { return hashCmd().Draw(rt, "cmd") }, Diff: hashDiff, Final: final}.Check(t, p)
+	})
 }
 
 var (

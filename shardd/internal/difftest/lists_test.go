@@ -2,13 +2,10 @@ package difftest
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/shardis/shardis/shardd/internal/redisproc"
-	"github.com/shardis/shardis/shardd/internal/shardtest"
 	"pgregory.net/rapid"
 )
 
@@ -17,32 +14,14 @@ import (
 // keys and types) must get the replies redis-server gives. Every list
 // command is deterministic, so every reply is compared exactly.
 func TestLists(t *testing.T) {
-	redisAddr := redisproc.Start(t)
-	srv := shardtest.Start(t)
-	for _, proto := range []int{2, 3} {
-		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
-			ctx := context.Background()
-			p := NewPair(redisAddr, srv.Addr, proto)
-			defer p.Close()
-			rapid.Check(t, func(rt *rapid.T) {
-				if d := p.Diff(ctx, C("FLUSHALL")); d != "" {
-					rt.Fatal(d)
-				}
-				n := rapid.IntRange(1, 150).Draw(rt, "n")
-				for i := 0; i < n; i++ {
-					if d := p.Diff(ctx, listCmd().Draw(rt, "cmd")); d != "" {
-						rt.Fatal(d)
-					}
-				}
-				// The final contents must agree too.
-				for _, k := range listKeys {
-					if d := p.Diff(ctx, C("LRANGE", k, "0", "-1")); d != "" {
-						rt.Fatal(d)
-					}
-				}
-			})
-		})
+	// The final contents must agree too.
+	var final []Cmd
+	for _, k := range listKeys {
+		final = append(final, C("LRANGE", k, "0", "-1"))
 	}
+	ForEachProtocol(t, nil, func(t *testing.T, _ context.Context, p *Pair) {
+		Property{Max: 150, Next: func(rt *rapid.T) Cmd { return listCmd().Draw(rt, "cmd") }, Final: final}.Check(t, p)
+	})
 }
 
 var (

@@ -2,11 +2,8 @@ package difftest
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
-	"github.com/shardis/shardis/shardd/internal/redisproc"
-	"github.com/shardis/shardis/shardd/internal/shardtest"
 	"pgregory.net/rapid"
 )
 
@@ -16,29 +13,15 @@ import (
 // watched keys, must get redis-server's replies (QUEUED, EXECABORT, the
 // EXEC arrays, the null EXEC of a failed WATCH).
 func TestTransactions(t *testing.T) {
-	redisAddr := redisproc.Start(t)
-	srv := shardtest.Start(t)
-	for _, proto := range []int{2, 3} {
-		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
-			ctx := context.Background()
-			p := NewPair(redisAddr, srv.Addr, proto)
-			defer p.Close()
-			rapid.Check(t, func(rt *rapid.T) {
-				// End any transaction left by the previous run, then start
-				// from empty databases.
-				for _, c := range []Cmd{C("DISCARD"), C("UNWATCH"), C("SELECT", "0"), C("FLUSHALL")} {
-					p.Do(ctx, c)
-				}
-				n := rapid.IntRange(1, 60).Draw(rt, "n")
-				for i := 0; i < n; i++ {
-					c := txCmd(rt)
-					if d := p.Diff(ctx, c); d != "" {
-						rt.Fatal(d)
-					}
-				}
-			})
-		})
-	}
+	ForEachProtocol(t, nil, func(t *testing.T, _ context.Context, p *Pair) {
+		Property{
+			// End any transaction left by the previous case, then start
+			// from empty databases.
+			Reset: []Cmd{C("DISCARD"), C("UNWATCH"), C("SELECT", "0"), C("FLUSHALL")},
+			Max:   60,
+			Next:  txCmd,
+		}.Check(t, p)
+	})
 }
 
 func txCmd(t *rapid.T) Cmd {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/shardis/shardis/shardd/internal/redisproc"
-	"github.com/shardis/shardis/shardd/internal/shardtest"
 	"pgregory.net/rapid"
 )
 
@@ -22,27 +20,9 @@ import (
 // an SPOP whose result would be random (it would make the servers'
 // contents diverge).
 func TestSets(t *testing.T) {
-	redisAddr := redisproc.Start(t)
-	srv := shardtest.Start(t)
-	for _, proto := range []int{2, 3} {
-		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
-			ctx := context.Background()
-			p := NewPair(redisAddr, srv.Addr, proto)
-			defer p.Close()
-			rapid.Check(t, func(rt *rapid.T) {
-				if d := p.Diff(ctx, C("FLUSHALL")); d != "" {
-					rt.Fatal(d)
-				}
-				n := rapid.IntRange(1, 150).Draw(rt, "n")
-				for i := 0; i < n; i++ {
-					c := setCmd().Draw(rt, "cmd")
-					if d := setDiff(ctx, p, c); d != "" {
-						rt.Fatal(d)
-					}
-				}
-			})
-		})
-	}
+	ForEachProtocol(t, nil, func(t *testing.T, _ context.Context, p *Pair) {
+		Property{Max: 150, Next: func(rt *rapid.T) Cmd { return setCmd().Draw(rt, "cmd") }, Diff: setDiff}.Check(t, p)
+	})
 }
 
 var (

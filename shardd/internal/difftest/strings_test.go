@@ -17,34 +17,16 @@ import (
 // commands: random sequences of them (with every option, wrong types,
 // bad numbers, edge values) must get the replies redis-server gives.
 func TestStrings(t *testing.T) {
-	redisAddr := redisproc.Start(t)
-	srv := shardtest.Start(t)
-	for _, proto := range []int{2, 3} {
-		t.Run(fmt.Sprintf("RESP%d", proto), func(t *testing.T) {
-			ctx := context.Background()
-			p := NewPair(redisAddr, srv.Addr, proto)
-			defer p.Close()
-			g := strGenerator{has: strProbe(ctx, p)}
-			t.Logf("helper commands in shardd: %v", g.has)
-			total := 0
-			defer func() { t.Logf("%d commands", total) }()
-			rapid.Check(t, func(rt *rapid.T) {
-				for _, c := range []Cmd{C("FLUSHALL")} {
-					if d := p.Diff(ctx, c); d != "" {
-						rt.Fatal(d)
-					}
-				}
-				n := rapid.IntRange(100, 1500).Draw(rt, "n")
-				for i := 0; i < n; i++ {
-					c := g.cmd().Draw(rt, "cmd")
-					total++
-					if d := strDiff(ctx, p, c); d != "" {
-						rt.Fatal(d)
-					}
-				}
-			})
-		})
-	}
+	ForEachProtocol(t, nil, func(t *testing.T, ctx context.Context, p *Pair) {
+		g := strGenerator{has: strProbe(ctx, p)}
+		t.Logf("helper commands in shardd: %v", g.has)
+		total := 0
+		defer func() { t.Logf("%d commands", total) }()
+		Property{Min: 100, Max: 1500, Diff: strDiff, Next: func(rt *rapid.T) Cmd {
+			total++
+			return g.cmd().Draw(rt, "cmd")
+		}}.Check(t, p)
+	})
 }
 
 // strProbe reports which helper commands of other families shardd
