@@ -84,17 +84,27 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// startRedis starts a redis-server on a free port as a stand-in shard
-// (shardd answers PING and INFO the same way) and returns its address and
-// a function that stops it early.
-func startRedis(t *testing.T) (string, func()) {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
+// sharddBin builds the shardd binary of this workspace once for the tests.
+var sharddBin = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "shardd-bin-")
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("redis-server is not installed (required when CI is set)")
-		}
-		t.Skip("redis-server is not installed")
+		return "", err
+	}
+	bin := dir + "/shardd"
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/shardis/shardis/shardd/cmd/shardd").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("build shardd: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// startShard starts a real shardd on a free port and returns its address
+// and a function that stops it early.
+func startShard(t *testing.T) (string, func()) {
+	t.Helper()
+	bin, err := sharddBin()
+	if err != nil {
+		t.Fatal(err)
 	}
 	for attempt := 0; ; attempt++ {
 		port := freePort(t)
@@ -122,7 +132,7 @@ func startRedis(t *testing.T) (string, func()) {
 				if attempt < 3 { // port taken meanwhile: try another
 					goto retry
 				}
-				t.Fatalf("redis-server exited: %s", logs.String())
+				t.Fatalf("shardd exited: %s", logs.String())
 			default:
 			}
 			if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
@@ -133,16 +143,16 @@ func startRedis(t *testing.T) (string, func()) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		stop()
-		t.Fatalf("redis-server on %s not up after 10s", addr)
+		t.Fatalf("shardd on %s not up after 10s", addr)
 	retry:
 	}
 }
 
 func TestCluster(t *testing.T) {
-	s1, _ := startRedis(t)
-	s2, _ := startRedis(t)
-	s3, stop3 := startRedis(t)
-	s4, _ := startRedis(t)
+	s1, _ := startShard(t)
+	s2, _ := startShard(t)
+	s3, stop3 := startShard(t)
+	s4, _ := startShard(t)
 	srv := etcdtest.Start(t)
 	env := map[string]string{cli.EnvEtcd: srv.URL}
 
@@ -164,7 +174,7 @@ func TestCluster(t *testing.T) {
 	dead := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	fails(t, env, 1, []string{"shard " + dead + " does not answer PING", "connection refused"}, "shard", "add", dead)
 	fails(t, env, 1, []string{`invalid address "nope"`}, "shard", "add", "nope")
-	s5, _ := startRedis(t)
+	s5, _ := startShard(t)
 	fails(t, env, 1, []string{"shard ID s1 is already registered"}, "shard", "add", s5, "--id", "s1")
 	if out := ok(t, env, "shard", "add", "--id", "extra", s5); !strings.Contains(out, "added shard extra") {
 		t.Fatalf("shard add --id printed %q", out)
