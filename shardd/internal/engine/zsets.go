@@ -379,8 +379,26 @@ func (x *Ctx) zMember(m string, score float64, withScores bool) {
 	}
 	x.r.BulkString(m)
 	if withScores {
-		x.r.Double(score)
+		x.zDouble(score)
 	}
+}
+
+// zDouble is Reply.Double with a fast path for the common integral
+// scores, which "%.17g" prints as plain integers.
+func (x *Ctx) zDouble(f float64) {
+	if f >= -1e15 && f <= 1e15 && f == math.Trunc(f) && (f != 0 || !math.Signbit(f)) {
+		var tmp [24]byte
+		b := tmp[:0]
+		if x.r.proto != 2 {
+			b = append(b, ',')
+			b = strconv.AppendInt(b, int64(f), 10)
+			x.r.Raw(append(b, '\r', '\n'))
+			return
+		}
+		x.r.Bulk(strconv.AppendInt(b, int64(f), 10))
+		return
+	}
+	x.r.Double(f)
 }
 
 // zStore stores z (nil or empty: deletes dst) and replies with its size.
@@ -541,7 +559,7 @@ func (x *Ctx) zaddScores(key []byte, fl zaddFlags, scores []float64, args [][]by
 	case !incr:
 		x.r.Int(int64(added))
 	case processed > 0:
-		x.r.Double(score)
+		x.zDouble(score)
 	default:
 		x.r.Null()
 	}
@@ -634,7 +652,7 @@ func cmdZScore(x *Ctx) {
 	}
 	if z != nil {
 		if s, ok := z.Score(x.args[2]); ok {
-			x.r.Double(s)
+			x.zDouble(s)
 			return
 		}
 	}
@@ -651,7 +669,7 @@ func cmdZMScore(x *Ctx) {
 	for _, m := range x.args[2:] {
 		if z != nil {
 			if s, ok := z.Score(m); ok {
-				x.r.Double(s)
+				x.zDouble(s)
 				continue
 			}
 		}
@@ -1099,7 +1117,7 @@ func (x *Ctx) zpop(keys [][]byte, max, emitKey bool, count int64, nested bool) b
 			x.r.Array(2)
 		}
 		x.r.BulkString(m.Member)
-		x.r.Double(m.Score)
+		x.zDouble(m.Score)
 	}
 	x.zRemoved(key, z, n)
 	return true
@@ -1376,7 +1394,7 @@ func unsafeBytes(s string) []byte {
 	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
-// aggregate folds val into *target as Redis's zunionInterAggregate.
+// fold folds val into *target as Redis's zunionInterAggregate does.
 func (a zAggregate) fold(target *float64, val float64) {
 	switch a {
 	case zAggSum:

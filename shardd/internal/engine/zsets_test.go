@@ -3,8 +3,12 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/shardis/shardis/shardd/internal/config"
+	"github.com/shardis/shardis/shardd/internal/engine"
 )
 
 // The sorted set tests run scripted steps (see generic_test.go); with
@@ -45,7 +49,7 @@ func TestZAdd(t *testing.T) {
 		ks(ksSyntax, "ZADD", "z", "NX", "CH"),
 		ks(ksNotFloat, "ZADD", "z", "x", "a"),
 		ks(ksNotFloat, "ZADD", "z", "nan", "a"),
-		ks(ksNotFloat, "ZADD", "z", "1e400", "a"), // overflow is refused
+		ks(ksNotFloat, "ZADD", "z", "1e400", "a"),  // overflow is refused
 		ks(ksNotFloat, "ZADD", "z", "1e-400", "a"), // so is underflow to zero
 		ks(ksNotFloat, "ZADD", "z", " 1", "a"),
 		ks(ksNotFloat, "ZADD", "z", "1 ", "a"),
@@ -424,4 +428,54 @@ func TestZSetRESP3(t *testing.T) {
 		ks([]any{"0", []any{"y", "2"}}, "ZSCAN", "{o}a", "0"), // scan scores stay strings
 		ks(ksNil, "ZSCORE", "z", "x"),
 	})
+}
+
+func BenchmarkZSets(b *testing.B) {
+	e, err := engine.New(engine.Options{Config: config.Default()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sess := e.NewSession("127.0.0.1:1", "127.0.0.1:2", nopConn{})
+	exec := func(args ...string) {
+		cmd := make([][]byte, len(args))
+		for i, a := range args {
+			cmd[i] = []byte(a)
+		}
+		e.Exec(sess, cmd)
+		sess.Reply().Reset(1 << 16)
+	}
+	for i := 0; i < 100; i++ {
+		exec("ZADD", "z100", strconv.Itoa(i), "m"+strconv.Itoa(i))
+	}
+	for _, bc := range []struct {
+		name string
+		args []string
+		vary int // the argument that gets a counter
+	}{
+		{"ZADD-new", []string{"ZADD", "big", "%d", "member:%d"}, 3},
+		{"ZADD-update", []string{"ZADD", "z100", "%d", "m5"}, 2},
+		{"ZSCORE", []string{"ZSCORE", "z100", "m50"}, -1},
+		{"ZRANGE-100", []string{"ZRANGE", "z100", "0", "99", "WITHSCORES"}, -1},
+		{"ZRANGEBYSCORE", []string{"ZRANGEBYSCORE", "z100", "10", "60"}, -1},
+		{"ZRANK", []string{"ZRANK", "z100", "m50"}, -1},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			cmd := make([][]byte, len(bc.args))
+			for i, a := range bc.args {
+				cmd[i] = []byte(a)
+			}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if bc.vary >= 0 {
+					n := strconv.Itoa(i)
+					cmd[bc.vary] = []byte(strings.Replace(bc.args[bc.vary], "%d", n, 1))
+					if bc.vary == 3 {
+						cmd[2] = []byte(n)
+					}
+				}
+				e.Exec(sess, cmd)
+				sess.Reply().Reset(1 << 16)
+			}
+		})
+	}
 }
