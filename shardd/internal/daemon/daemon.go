@@ -26,6 +26,8 @@ type Daemon struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	errc   chan error
+	// metrics serves /metrics and pprof when metrics-addr is set.
+	metrics *metricsServer
 }
 
 // Start builds the engine from cfg, binds the listeners and starts serving.
@@ -72,8 +74,15 @@ func Start(cfg *config.Config, log *slog.Logger) (*Daemon, error) {
 	if err := srv.Listen(); err != nil {
 		return nil, fmt.Errorf("cannot listen: %w", err)
 	}
+	var metrics *metricsServer
+	if addr := cfg.String("metrics-addr"); addr != "" {
+		if metrics, err = startMetrics(addr, eng, log); err != nil {
+			srv.Close()
+			return nil, fmt.Errorf("cannot serve metrics: %w", err)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &Daemon{cfg: cfg, log: log, eng: eng, srv: srv, cancel: cancel, errc: make(chan error, 1)}
+	d := &Daemon{cfg: cfg, log: log, eng: eng, srv: srv, cancel: cancel, errc: make(chan error, 1), metrics: metrics}
 	d.wg.Add(2)
 	go func() {
 		defer d.wg.Done()
@@ -100,6 +109,9 @@ func (d *Daemon) Err() <-chan error { return d.errc }
 // background jobs.
 func (d *Daemon) Close() error {
 	d.cancel()
+	if d.metrics != nil {
+		d.metrics.close()
+	}
 	err := d.srv.Close()
 	d.wg.Wait()
 	if cerr := d.eng.Close(); err == nil {

@@ -114,7 +114,13 @@ func (e *Engine) execute(s *Session, spec *command.Spec, args [][]byte, body fun
 	body(&x)
 	st := e.stats[spec]
 	st.calls.Add(1)
-	st.usec.Add(time.Since(start).Microseconds())
+	us := time.Since(start).Microseconds()
+	st.usec.Add(us)
+	b := 0
+	for b < len(LatencyBounds) && us > LatencyBounds[b] {
+		b++
+	}
+	st.buckets[b].Add(1)
 	if r.Len() > mark && r.b[mark] == '-' {
 		st.failed.Add(1)
 	}

@@ -97,8 +97,15 @@ type Engine struct {
 	mem          memCache
 }
 
-// cmdStats are INFO commandstats' counters for one command.
+// LatencyBounds are the upper bounds, in microseconds, of the per-command
+// latency histogram buckets (Prometheus "le" buckets; +Inf is implied).
+var LatencyBounds = [...]int64{10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000, 250000, 1000000}
+
+// cmdStats are INFO commandstats' counters for one command, and its
+// latency histogram (buckets[i] counts calls of at most LatencyBounds[i]
+// microseconds and more than the bound before; the last counts the rest).
 type cmdStats struct {
+	buckets [len(LatencyBounds) + 1]atomic.Int64
 	calls    atomic.Int64
 	usec     atomic.Int64
 	rejected atomic.Int64
@@ -286,6 +293,43 @@ type Stats struct {
 	Dirty               int64 // changes since the last save
 }
 
+// CommandStats is one command's counters, for metrics.
+type CommandStats struct {
+	Name                           string
+	Calls, Usec, Rejected, Failed int64
+	// Buckets are the latency histogram counts, per LatencyBounds plus
+	// one bucket above the last bound (not cumulative).
+	Buckets [len(LatencyBounds) + 1]int64
+}
+
+// CommandStats returns the counters of every command called at least once.
+func (e *Engine) CommandStats() []CommandStats {
+	var out []CommandStats
+	for spec, st := range e.stats {
+		c := CommandStats{Name: spec.Name, Calls: st.calls.Load(), Usec: st.usec.Load(),
+			Rejected: st.rejected.Load(), Failed: st.failed.Load()}
+		if c.Calls == 0 && c.Rejected == 0 {
+			continue
+		}
+		for i := range st.buckets {
+			c.Buckets[i] = st.buckets[i].Load()
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// KeyCounts returns the number of keys and of keys with a TTL per
+// database.
+func (e *Engine) KeyCounts() (keys, volatile []int64) {
+	for i := 0; i < e.ks.Databases(); i++ {
+		db := e.ks.DB(i)
+		keys = append(keys, db.Size())
+		volatile = append(volatile, db.Volatile())
+	}
+	return keys, volatile
+}
+
 // Stats returns a snapshot of the counters.
 func (e *Engine) Stats() Stats {
 	return Stats{
@@ -311,6 +355,9 @@ func (e *Engine) resetStats() {
 	e.keyspaceMisses.Store(0)
 	for _, st := range e.stats {
 		st.calls.Store(0)
+		for i := range st.buckets {
+			st.buckets[i].Store(0)
+		}
 		st.usec.Store(0)
 		st.rejected.Store(0)
 		st.failed.Store(0)
