@@ -105,7 +105,7 @@ var LatencyBounds = [...]int64{10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 1000
 // latency histogram (buckets[i] counts calls of at most LatencyBounds[i]
 // microseconds and more than the bound before; the last counts the rest).
 type cmdStats struct {
-	buckets [len(LatencyBounds) + 1]atomic.Int64
+	buckets  [len(LatencyBounds) + 1]atomic.Int64
 	calls    atomic.Int64
 	usec     atomic.Int64
 	rejected atomic.Int64
@@ -295,7 +295,7 @@ type Stats struct {
 
 // CommandStats is one command's counters, for metrics.
 type CommandStats struct {
-	Name                           string
+	Name                          string
 	Calls, Usec, Rejected, Failed int64
 	// Buckets are the latency histogram counts, per LatencyBounds plus
 	// one bucket above the last bound (not cumulative).
