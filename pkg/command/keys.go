@@ -114,23 +114,15 @@ func storeKeys(start int) func(args [][]byte) []int {
 		if len(args) < 2 {
 			return nil
 		}
+		// Every STORE/STOREDIST target, not only the first of each kind:
+		// Redis's command writes to the last one given, and the lock
+		// must cover whichever that is.
 		pos := []int{1}
-		store, storeDist := 0, 0
 		// A keyword in the last position has no key after it.
 		for i := start; i < len(args)-1; i++ {
-			switch {
-			case store == 0 && equalFoldASCII("store", args[i]):
-				store = i + 1
-			case storeDist == 0 && equalFoldASCII("storedist", args[i]):
-				storeDist = i + 1
-			}
-		}
-		if store > storeDist {
-			store, storeDist = storeDist, store
-		}
-		for _, p := range [2]int{store, storeDist} {
-			if p != 0 {
-				pos = append(pos, p)
+			if equalFoldASCII("store", args[i]) || equalFoldASCII("storedist", args[i]) {
+				pos = append(pos, i+1)
+				i++
 			}
 		}
 		return pos
