@@ -27,6 +27,9 @@ build:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 30s ./pkg/resp
 	$(GO) test -run '^$$' -fuzz FuzzSplitArgs -fuzztime 30s ./pkg/resp
+	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 30s ./shardd/aof
+	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 30s ./shardd/internal/rdb
+	$(GO) test -run '^$$' -fuzz FuzzDecodeValue -fuzztime 30s ./shardd/internal/rdb
 
 bench:
 	bash tools/bench/redis-benchmark.sh
