@@ -108,10 +108,15 @@ func (e *Engine) lookup(s *Session, args [][]byte) (*command.Spec, handler) {
 func (e *Engine) execute(s *Session, spec *command.Spec, args [][]byte, body func(x *Ctx)) {
 	r := &s.reply
 	start := time.Now()
-	x := Ctx{e: e, s: s, r: r, args: args, spec: spec, db: e.ks.DB(s.db), now: start.UnixMilli()}
+	// The context lives in the session, so that the hot path does not
+	// allocate one per command; EXEC's commands use the next one.
+	x := &s.ctxs[s.depth]
+	*x = Ctx{e: e, s: s, r: r, args: args, spec: spec, db: e.ks.DB(s.db), now: start.UnixMilli()}
 	x.write = spec.IsWrite()
 	mark := r.Len()
-	body(&x)
+	s.depth++
+	body(x)
+	s.depth--
 	st := e.stats[spec]
 	st.calls.Add(1)
 	us := time.Since(start).Microseconds()
@@ -126,7 +131,7 @@ func (e *Engine) execute(s *Session, spec *command.Spec, args [][]byte, body fun
 	}
 	e.totalCmds.Add(1)
 	s.lastActivity.Store(x.now)
-	e.afterChanges(&x)
+	e.afterChanges(x)
 }
 
 // afterChanges accounts for what a command changed.

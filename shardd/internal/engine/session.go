@@ -30,6 +30,11 @@ type Session struct {
 	// aofPos is the AOF position of the session's last change; its
 	// replies wait for it (Engine.BeforeReply).
 	aofPos uint64
+	// ctxs are the command contexts, reused for every command: one for
+	// the command itself and one for a command EXEC runs; depth says how
+	// many are in use.
+	ctxs  [2]Ctx
+	depth int
 	// tx is the MULTI/EXEC/WATCH state.
 	tx txState
 	// subs2 are the session's subscriptions; out, set at the first one,
