@@ -27,3 +27,13 @@ var (
 func errArity(name string) error {
 	return errors.New("ERR wrong number of arguments for '" + name + "' command")
 }
+
+// Errors several command families share.
+var (
+	errNumKeys       = simpleError("ERR numkeys should be greater than 0")
+	errCountPositive = simpleError("ERR count should be greater than 0")
+	errOutOfRange    = simpleError("ERR value is out of range")
+	errRandCount     = simpleError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+	errInvalidCursor = simpleError("ERR invalid cursor")
+	errIncrNaN       = simpleError("ERR increment would produce NaN or Infinity")
+)

@@ -33,13 +33,9 @@ func hashCommands() map[string]handler {
 
 // Errors of the hash commands, worded as Redis 7.0 words them.
 var (
-	errHashNotInt     = simpleError("ERR hash value is not an integer")
-	errHashNotFloat   = simpleError("ERR hash value is not a float")
-	errHashIncrNaN    = simpleError("ERR increment would produce NaN or Infinity")
-	errHashValueNaN   = simpleError("ERR value is NaN or Infinity")
-	errHashOutOfRange = simpleError("ERR value is out of range")
-	errHashRandRange  = simpleError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
-	errHashScanCursor = simpleError("ERR invalid cursor")
+	errHashNotInt   = simpleError("ERR hash value is not an integer")
+	errHashNotFloat = simpleError("ERR hash value is not a float")
+	errHashValueNaN = simpleError("ERR value is NaN or Infinity")
 )
 
 // lookupHash returns key's hash; nil if the key is missing.
@@ -356,12 +352,12 @@ func cmdHIncrByFloat(x *Ctx) {
 		}
 	}
 	if old.IsInf() {
-		x.r.Err(errHashIncrNaN)
+		x.r.Err(errIncrNaN)
 		return
 	}
 	sum := new(big.Float).SetPrec(ldMantBits).Add(old, incr)
 	if ldOverflows(sum) {
-		x.r.Err(errHashIncrNaN)
+		x.r.Err(errIncrNaN)
 		return
 	}
 	v := formatLongDouble(sum)
@@ -394,7 +390,7 @@ func cmdHRandField(x *Ctx) {
 		return
 	}
 	if count == minInt64 {
-		x.r.Err(errHashRandRange)
+		x.r.Err(errRandCount)
 		return
 	}
 	withValues := false
@@ -405,7 +401,7 @@ func cmdHRandField(x *Ctx) {
 	if len(x.args) == 4 {
 		withValues = true
 		if count < -maxInt64/2 || count > maxInt64/2 {
-			x.r.Err(errHashOutOfRange)
+			x.r.Err(errOutOfRange)
 			return
 		}
 	}
@@ -447,7 +443,7 @@ func cmdHRandField(x *Ctx) {
 			k = -k
 		}
 		if k > maxHashRandReply {
-			x.r.Err(errHashOutOfRange)
+			x.r.Err(errOutOfRange)
 			return
 		}
 		header(int(k))
@@ -506,7 +502,7 @@ const maxHashRandReply = 1 << 25
 func cmdHScan(x *Ctx) {
 	cursor, ok := parseScanCursor(x.args[2])
 	if !ok {
-		x.r.Err(errHashScanCursor)
+		x.r.Err(errInvalidCursor)
 		return
 	}
 	h, err := x.lookupHash(x.args[1])

@@ -39,8 +39,6 @@ var (
 	errLPosRankZero       = simpleError("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")
 	errLPosCountNegative  = simpleError("ERR COUNT can't be negative")
 	errLPosMaxlenNegative = simpleError("ERR MAXLEN can't be negative")
-	errMPopNumKeys        = simpleError("ERR numkeys should be greater than 0")
-	errMPopCount          = simpleError("ERR count should be greater than 0")
 )
 
 // lookupList returns key's list; nil if the key is missing.
@@ -562,7 +560,7 @@ func lmove(x *Ctx, from, to listEnd) {
 func parseMPop(x *Ctx, first int) (keys [][]byte, end listEnd, count int64, ok bool) {
 	numkeys, err := parseInt(x.args[first])
 	if err != nil || numkeys <= 0 {
-		x.r.Err(errMPopNumKeys)
+		x.r.Err(errNumKeys)
 		return nil, false, 0, false
 	}
 	whereIdx := first + 1
@@ -582,7 +580,7 @@ func parseMPop(x *Ctx, first int) (keys [][]byte, end listEnd, count int64, ok b
 			i++
 			n, err := parseInt(x.args[i])
 			if err != nil || n <= 0 {
-				x.r.Err(errMPopCount)
+				x.r.Err(errCountPositive)
 				return nil, false, 0, false
 			}
 			count = n

@@ -33,10 +33,7 @@ func setCommands() map[string]handler {
 
 var (
 	errSetLimitNegative = simpleError("ERR LIMIT can't be negative")
-	errSetNumKeys       = simpleError("ERR numkeys should be greater than 0")
 	errSetNumKeysArgs   = simpleError("ERR Number of keys can't be greater than number of args")
-	errSetRandCount     = simpleError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
-	errInvalidCursor    = simpleError("ERR invalid cursor")
 )
 
 // maxRandReply bounds SRANDMEMBER's negative count. Redis would try to
@@ -274,7 +271,7 @@ func cmdSRandMember(x *Ctx) {
 		return
 	}
 	if count == -1<<63 {
-		x.r.Err(errSetRandCount)
+		x.r.Err(errRandCount)
 		return
 	}
 	s, err := x.lookupSet(key)
@@ -291,7 +288,7 @@ func cmdSRandMember(x *Ctx) {
 	switch {
 	case count < 0:
 		if -count > maxRandReply {
-			x.r.Err(errSetRandCount)
+			x.r.Err(errRandCount)
 			return
 		}
 		x.r.Array(int(-count))
@@ -466,7 +463,7 @@ func cmdSInterStore(x *Ctx) { x.sinter(x.args[2:], x.args[1], false, 0) }
 func cmdSInterCard(x *Ctx) {
 	numKeys, err := parseInt(x.args[1])
 	if err != nil || numKeys < 1 {
-		x.r.Err(errSetNumKeys)
+		x.r.Err(errNumKeys)
 		return
 	}
 	if numKeys > int64(len(x.args)-2) {

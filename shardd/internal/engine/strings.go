@@ -49,7 +49,6 @@ var (
 	errStringTooLong = simpleError("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
 	errOffsetRange   = simpleError("ERR offset is out of range")
 	errDecrOverflow  = simpleError("ERR decrement would overflow")
-	errNaNOrInfinity = simpleError("ERR increment would produce NaN or Infinity")
 	errLCSType       = simpleError("ERR The specified keys must contain string values")
 	errLCSLenAndIdx  = simpleError("ERR If you want both the length and indexes, please just use IDX.")
 	errLCSTooLong    = simpleError("ERR String too long for LCS")
@@ -531,11 +530,11 @@ func incrByFloat(s *ds.String, incr []byte) ([]byte, error) {
 		return nil, ErrNotFloat
 	}
 	if value.IsInf() || by.IsInf() {
-		return nil, errNaNOrInfinity
+		return nil, errIncrNaN
 	}
 	sum := new(big.Float).SetPrec(ldMantBits).Add(value, by)
 	if ldOverflows(sum) {
-		return nil, errNaNOrInfinity
+		return nil, errIncrNaN
 	}
 	return formatLongDouble(sum), nil
 }

@@ -64,8 +64,6 @@ var (
 	errZLimitRank     = simpleError("ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX")
 	errZWithScoresLex = simpleError("ERR syntax error, WITHSCORES not supported in combination with BYLEX")
 	errZWeight        = simpleError("ERR weight value is not a float")
-	errZCount         = simpleError("ERR count should be greater than 0")
-	errZOutOfRange    = simpleError("ERR value is out of range")
 )
 
 // --- argument parsing ---
@@ -1140,7 +1138,7 @@ func (x *Ctx) parseZMPop(at int) (keys [][]byte, max bool, count int64, ok bool)
 	args := x.args
 	numKeys, err := parseInt(args[at])
 	if err != nil || numKeys < 1 {
-		x.r.Err(errSetNumKeys)
+		x.r.Err(errNumKeys)
 		return nil, false, 0, false
 	}
 	if numKeys >= int64(len(args)-at-1) {
@@ -1161,7 +1159,7 @@ func (x *Ctx) parseZMPop(at int) (keys [][]byte, max bool, count int64, ok bool)
 		if count == -1 && optIs(args[j], "count") && j+1 < len(args) {
 			j++
 			if count, err = parseInt(args[j]); err != nil || count < 1 {
-				x.r.Err(errZCount)
+				x.r.Err(errCountPositive)
 				return nil, false, 0, false
 			}
 			continue
@@ -1199,7 +1197,7 @@ func cmdZRandMember(x *Ctx) {
 		return
 	}
 	if l == math.MinInt64 {
-		x.r.Err(errSetRandCount)
+		x.r.Err(errRandCount)
 		return
 	}
 	withScores := false
@@ -1210,7 +1208,7 @@ func cmdZRandMember(x *Ctx) {
 	if len(args) == 4 {
 		withScores = true
 		if l < -math.MaxInt64/2 || l > math.MaxInt64/2 {
-			x.r.Err(errZOutOfRange)
+			x.r.Err(errOutOfRange)
 			return
 		}
 	}
@@ -1233,7 +1231,7 @@ func cmdZRandMember(x *Ctx) {
 		x.r.Array(0)
 	case !uniq || count == 1:
 		if count > maxRandReply {
-			x.r.Err(errZOutOfRange)
+			x.r.Err(errOutOfRange)
 			return
 		}
 		x.zArray(int(count), withScores)
