@@ -5,17 +5,28 @@
 # alternating per test, -c 50, plain and pipelined (-P 16). Prints
 # requests/s, p99 latency and the ratio shardis/twemproxy.
 #
-# Usage: tools/bench/cluster-benchmark.sh [-n requests]
+# Usage: tools/bench/cluster-benchmark.sh [-n requests] [-p shardis-proxy] [-m]
+#   -p uses a prebuilt proxy binary instead of building ./proxy (to compare
+#      two versions of the proxy: run the script once with each, alternating).
+#   -m runs the proxy configured like the nutcracker it is compared with:
+#      one connection per shard (server_connections: 1) and one thread
+#      running Go code (GOMAXPROCS=1; nutcracker is single-threaded).
+#      Without -m the proxy runs with its defaults.
 # Needs redis-server, redis-benchmark (redis-tools) and nutcracker
 # (Debian: apt-get install redis-server redis-tools nutcracker).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 requests=100000
-while getopts "n:" opt; do
+proxybin=
+proxyenv=()
+proxyargs=()
+while getopts "n:p:m" opt; do
 	case $opt in
 	n) requests=$OPTARG ;;
-	*) echo "usage: $0 [-n requests]" >&2; exit 2 ;;
+	p) proxybin=$(realpath "$OPTARG") ;;
+	m) proxyenv=(GOMAXPROCS=1) proxyargs=(--conns-per-shard 1) ;;
+	*) echo "usage: $0 [-n requests] [-p shardis-proxy] [-m]" >&2; exit 2 ;;
 	esac
 done
 
@@ -42,7 +53,11 @@ wait_port() {
 
 go build -o "$work/shardd" ./shardd/cmd/shardd
 go build -o "$work/shardis-meta" ./meta/cmd/shardis-meta
-go build -o "$work/shardis-proxy" ./proxy/cmd/shardis-proxy
+if [ -n "$proxybin" ]; then
+	cp "$proxybin" "$work/shardis-proxy"
+else
+	go build -o "$work/shardis-proxy" ./proxy/cmd/shardis-proxy
+fi
 
 # twemproxy + two redis-server.
 r1=$(free_port) r2=$(free_port) tw=$(free_port)
@@ -62,7 +77,8 @@ bench:
    - 127.0.0.1:$r1:1
    - 127.0.0.1:$r2:1
 YML
-nutcracker -c "$work/nutcracker.yml" -o "$work/nutcracker.log" &
+# -s: a free stats port (the default, 22222, may be taken).
+nutcracker -c "$work/nutcracker.yml" -o "$work/nutcracker.log" -s "$(free_port)" &
 pids+=($!)
 wait_port "$tw"
 
@@ -81,7 +97,7 @@ for _ in $(seq 100); do
 	"$work/shardis-meta" --etcd "127.0.0.1:$e" init --shards "127.0.0.1:$s1,127.0.0.1:$s2" >/dev/null 2>&1 && break
 	sleep 0.1
 done
-"$work/shardis-proxy" --listen "127.0.0.1:$px" --etcd "127.0.0.1:$e" 2>"$work/proxy.log" &
+env "${proxyenv[@]}" "$work/shardis-proxy" "${proxyargs[@]}" --listen "127.0.0.1:$px" --etcd "127.0.0.1:$e" 2>"$work/proxy.log" &
 pids+=($!)
 wait_port "$px"
 for _ in $(seq 100); do
@@ -102,6 +118,9 @@ bench() {
 	echo "$out" | awk -F'","' '{gsub(/"/,"",$2); gsub(/"/,"",$7); print $2, $7}'
 }
 
+if [ ${#proxyargs[@]} -gt 0 ]; then
+	echo "shardis-proxy: ${proxyenv[*]} ${proxyargs[*]}"
+fi
 printf '%-6s %3s | %12s %8s | %12s %8s | %6s\n' test P shardis p99ms twemproxy p99ms ratio
 for pipe in 1 16; do
 	for t in get set incr lpush mget; do

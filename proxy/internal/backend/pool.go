@@ -1,14 +1,19 @@
 package backend
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Pool holds the multiplexed connections to one shard.
 type Pool struct {
 	ID, Addr string
 	opts     *Options
 
-	mu     sync.Mutex // guards conns[1] (RESP3, made on first use) and closed
-	conns  [2][]*Conn // by protocol: [0] RESP2, [1] RESP3
+	resp2 []*Conn
+	resp3 atomic.Pointer[[]*Conn] // made on first use
+
+	mu     sync.Mutex // guards making resp3 and closed
 	closed bool
 }
 
@@ -17,7 +22,7 @@ type Pool struct {
 func NewPool(id, addr string, opts *Options) *Pool {
 	opts.defaults()
 	p := &Pool{ID: id, Addr: addr, opts: opts}
-	p.conns[0] = p.dialAll(2)
+	p.resp2 = p.dialAll(2)
 	return p
 }
 
@@ -35,24 +40,28 @@ func (p *Pool) Options() *Options { return p.opts }
 // Conn returns the connection a session with the given seed uses for
 // protocol proto (2 or 3).
 func (p *Pool) Conn(seed uint64, proto int) *Conn {
+	cs := p.resp2
 	if proto == 3 {
-		p.mu.Lock()
-		if p.conns[1] == nil && !p.closed {
-			p.conns[1] = p.dialAll(3)
-		}
-		cs := p.conns[1]
-		p.mu.Unlock()
-		if cs != nil {
-			return cs[seed%uint64(len(cs))]
+		if c3 := p.resp3.Load(); c3 != nil {
+			cs = *c3
+		} else {
+			p.mu.Lock()
+			if p.resp3.Load() == nil && !p.closed {
+				c3 := p.dialAll(3)
+				p.resp3.Store(&c3)
+			}
+			if c3 := p.resp3.Load(); c3 != nil {
+				cs = *c3
+			}
+			p.mu.Unlock()
 		}
 	}
-	cs := p.conns[0]
 	return cs[seed%uint64(len(cs))]
 }
 
 // Up reports whether at least one connection is established.
 func (p *Pool) Up() bool {
-	for _, c := range p.conns[0] {
+	for _, c := range p.resp2 {
 		if c.Up() {
 			return true
 		}
@@ -64,7 +73,10 @@ func (p *Pool) Up() bool {
 func (p *Pool) Close() {
 	p.mu.Lock()
 	p.closed = true
-	all := append(append([]*Conn(nil), p.conns[0]...), p.conns[1]...)
+	all := append([]*Conn(nil), p.resp2...)
+	if c3 := p.resp3.Load(); c3 != nil {
+		all = append(all, *c3...)
+	}
 	p.mu.Unlock()
 	for _, c := range all {
 		c.Close()

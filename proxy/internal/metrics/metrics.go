@@ -15,6 +15,7 @@ type Metrics struct {
 	Registry *prometheus.Registry
 
 	cmds          map[string]*Cmd
+	bySpec        map[*command.Spec]*Cmd
 	other         *Cmd
 	backendErrors *prometheus.CounterVec
 	conns         prometheus.Gauge
@@ -45,6 +46,7 @@ func New() *Metrics {
 	m := &Metrics{
 		Registry: reg,
 		cmds:     map[string]*Cmd{},
+		bySpec:   map[*command.Spec]*Cmd{},
 		backendErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shardis_proxy_backend_errors_total", Help: "Requests failed because a shard was unreachable, by shard.",
 		}, []string{"shard"}),
@@ -60,7 +62,9 @@ func New() *Metrics {
 	}
 	reg.MustRegister(ops, lat, m.backendErrors, m.conns, m.connsTotal, m.mapVersion)
 	for _, s := range command.All() {
-		m.cmds[s.Name] = &Cmd{ops: ops.WithLabelValues(s.Name), lat: lat.WithLabelValues(s.Name)}
+		c := &Cmd{ops: ops.WithLabelValues(s.Name), lat: lat.WithLabelValues(s.Name)}
+		m.cmds[s.Name] = c
+		m.bySpec[s] = c
 	}
 	m.other = &Cmd{ops: ops.WithLabelValues("other"), lat: lat.WithLabelValues("other")}
 	return m
@@ -72,6 +76,17 @@ func (m *Metrics) Cmd(name string) *Cmd {
 		return nil
 	}
 	if c, ok := m.cmds[name]; ok {
+		return c
+	}
+	return m.other
+}
+
+// CmdOf is Cmd for a command's spec (cheaper: no string hashing).
+func (m *Metrics) CmdOf(s *command.Spec) *Cmd {
+	if m == nil {
+		return nil
+	}
+	if c, ok := m.bySpec[s]; ok {
 		return c
 	}
 	return m.other

@@ -35,6 +35,8 @@ type Reader struct {
 	// still expected by each open aggregate.
 	pos   int
 	stack []int64
+	// done: the reply at r is complete (pos is its length).
+	done bool
 }
 
 // NewReader returns a Reader on rd.
@@ -45,19 +47,36 @@ func NewReader(rd io.Reader) *Reader {
 // Buffered reports how many unread bytes are buffered.
 func (r *Reader) Buffered() int { return r.w - r.r }
 
+// Ready reports whether a complete reply is buffered, so that Next would
+// return without reading. It parses what is buffered (the work is not
+// repeated by Next); a malformed reply reports true, and Next returns the
+// error.
+func (r *Reader) Ready() bool {
+	if r.done {
+		return true
+	}
+	done, err := r.advance()
+	r.done = done
+	return done || err != nil
+}
+
 // Next returns the raw bytes of the next complete reply. They are valid
 // until the next call. Errors are ErrProtocol or the stream's error.
 func (r *Reader) Next() ([]byte, error) {
 	for {
-		done, err := r.advance()
-		if err != nil {
-			return nil, err
+		if !r.done {
+			done, err := r.advance()
+			if err != nil {
+				return nil, err
+			}
+			r.done = done
 		}
-		if done {
+		if r.done {
 			b := r.buf[r.r : r.r+r.pos]
 			r.r += r.pos
 			r.pos = 0
 			r.stack = r.stack[:0]
+			r.done = false
 			return b, nil
 		}
 		if err := r.fill(); err != nil {

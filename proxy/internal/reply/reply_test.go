@@ -86,3 +86,78 @@ func TestValues(t *testing.T) {
 		t.Errorf("map Elems = %q, %v", el, err)
 	}
 }
+
+// chunks hands out its pieces one per Read.
+type chunks struct{ parts []string }
+
+func (c *chunks) Read(p []byte) (int, error) {
+	if len(c.parts) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, c.parts[0])
+	c.parts[0] = c.parts[0][n:]
+	if c.parts[0] == "" {
+		c.parts = c.parts[1:]
+	}
+	return n, nil
+}
+
+// Ready tells whether Next can return without reading, and does not
+// disturb what Next returns.
+func TestReady(t *testing.T) {
+	rd := NewReader(&chunks{[]string{"+OK\r\n*2\r\n$1\r\na\r\n", "$1\r\nb\r\n:7\r\n", "?bad\r\n"}})
+	if rd.Ready() {
+		t.Fatal("Ready before anything was read")
+	}
+	steps := []struct {
+		want      string
+		readyNext bool // Ready after this Next
+	}{
+		{"+OK\r\n", false},                     // the array is not complete yet
+		{"*2\r\n$1\r\na\r\n$1\r\nb\r\n", true}, // :7 is buffered
+		{":7\r\n", false},
+	}
+	for i, st := range steps {
+		got, err := rd.Next()
+		if err != nil || string(got) != st.want {
+			t.Fatalf("step %d: got %q, %v; want %q", i, got, err, st.want)
+		}
+		if r := rd.Ready(); r != st.readyNext {
+			t.Fatalf("step %d: Ready() = %v; want %v", i, r, st.readyNext)
+		}
+		if rd.Ready() != st.readyNext { // idempotent
+			t.Fatalf("step %d: second Ready() differs", i)
+		}
+	}
+	if _, err := rd.Next(); err != ErrProtocol {
+		t.Fatalf("malformed reply: got %v; want ErrProtocol", err)
+	}
+	if !rd.Ready() {
+		t.Error("Ready() = false on a malformed reply (Next would not block)")
+	}
+}
+
+func TestArrayHeaderAndSkip(t *testing.T) {
+	raw := []byte("*3\r\n$1\r\na\r\n$-1\r\n*1\r\n:1\r\n")
+	n, hl, ok := ArrayHeader(raw)
+	if !ok || n != 3 || hl != 4 {
+		t.Fatalf("ArrayHeader: %d %d %v", n, hl, ok)
+	}
+	var got []string
+	for pos := hl; pos < len(raw); {
+		end, err := Skip(raw, pos)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(raw[pos:end]))
+		pos = end
+	}
+	if want := []string{"$1\r\na\r\n", "$-1\r\n", "*1\r\n:1\r\n"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("elements %q; want %q", got, want)
+	}
+	for _, bad := range []string{"*-1\r\n", "%1\r\n+a\r\n+b\r\n", "+OK\r\n", "*"} {
+		if _, _, ok := ArrayHeader([]byte(bad)); ok {
+			t.Errorf("ArrayHeader(%q) ok", bad)
+		}
+	}
+}

@@ -99,3 +99,20 @@ func skip(raw []byte, pos int) (int, error) {
 	}
 	return end, nil
 }
+
+// ArrayHeader parses the header of an array reply: its element count and
+// the header's length. ok is false for anything but a non-null array.
+func ArrayHeader(raw []byte) (n int, hdrLen int, ok bool) {
+	line, ok, err := headerLine(raw, 0)
+	if !ok || err != nil || line[0] != '*' {
+		return 0, 0, false
+	}
+	count, ok := parseInt(line[1:])
+	if !ok || count < 0 {
+		return 0, 0, false
+	}
+	return int(count), len(line) + 2, true
+}
+
+// Skip returns the end of the complete element that starts at raw[pos:].
+func Skip(raw []byte, pos int) (int, error) { return skip(raw, pos) }

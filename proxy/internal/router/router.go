@@ -26,6 +26,40 @@ type Table struct {
 	Migrating map[int]*backend.Pool
 	// Shards lists every registered shard's pool, in registration order.
 	Shards []*backend.Pool
+
+	// owners and idx are Owner packed small (idx[slot] indexes owners),
+	// so that routing a request touches a 16 KB table instead of a
+	// 128 KB one; nil when there are too many owners for a byte.
+	owners []*backend.Pool
+	idx    *[slot.Count]uint8
+}
+
+// OwnerOf returns the pool of the shard serving slot s (Owner[s]).
+func (t *Table) OwnerOf(s int) *backend.Pool {
+	if t.idx != nil {
+		return t.owners[t.idx[s]]
+	}
+	return t.Owner[s]
+}
+
+// pack fills owners and idx from Owner.
+func (t *Table) pack() {
+	idx := new([slot.Count]uint8)
+	var owners []*backend.Pool
+	for s, p := range t.Owner {
+		i := 0
+		for i < len(owners) && owners[i] != p {
+			i++
+		}
+		if i == len(owners) {
+			if i == 256 {
+				return
+			}
+			owners = append(owners, p)
+		}
+		idx[s] = uint8(i)
+	}
+	t.owners, t.idx = owners, idx
 }
 
 // Pool returns the shard with the given ID.
@@ -88,6 +122,7 @@ func (r *Router) Apply(m *topology.SlotMap, reg *topology.Registry) *Table {
 	for s, mig := range m.Migrations {
 		t.Migrating[s] = r.pools[mig.To]
 	}
+	t.pack()
 	old := r.cur.Swap(t)
 	for id, p := range r.pools {
 		if !keep[id] {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/shardis/shardis/pkg/command"
 	"github.com/shardis/shardis/pkg/resp"
 	"github.com/shardis/shardis/pkg/slot"
 	"github.com/shardis/shardis/proxy/internal/backend"
@@ -24,21 +25,21 @@ func (s *Session) fanAll(args [][]byte, merge func(c *call) []byte) *call {
 	if t == nil {
 		return ec
 	}
-	cmd := backend.EncodeArgs(nil, args)
-	c := &call{merge: merge}
+	c := s.newCall()
+	c.merge = merge
 	for _, p := range t.Shards {
-		r := backend.NewRequest(cmd)
-		p.Conn(s.id, s.proto).Send(r)
-		c.subs = append(c.subs, r)
+		i := c.addSub(p.Conn(s.id, s.proto))
+		c.subs[i].cmd = backend.EncodeArgs(c.subs[i].cmd, args)
 	}
 	return c
 }
 
-// firstError returns the first error reply among the sub-requests.
+// firstError returns (a copy of) the first error reply among the
+// sub-requests.
 func firstError(c *call) []byte {
-	for _, r := range c.subs {
-		if reply.IsError(r.Reply) {
-			return r.Reply
+	for _, u := range c.subs {
+		if reply.IsError(u.reply) {
+			return append([]byte(nil), u.reply...)
 		}
 	}
 	return nil
@@ -49,8 +50,8 @@ func mergeSum(c *call) []byte {
 		return e
 	}
 	var sum int64
-	for _, r := range c.subs {
-		n, ok := reply.Int(r.Reply)
+	for _, u := range c.subs {
+		n, ok := reply.Int(u.reply)
 		if !ok {
 			return resp.AppendError(nil, "ERR unexpected reply from a shard")
 		}
@@ -71,8 +72,8 @@ func mergeConcat(c *call) []byte {
 		return e
 	}
 	var all [][]byte
-	for _, r := range c.subs {
-		el, err := reply.Elems(r.Reply)
+	for _, u := range c.subs {
+		el, err := reply.Elems(u.reply)
 		if err != nil {
 			return resp.AppendError(nil, "ERR unexpected reply from a shard")
 		}
@@ -90,15 +91,15 @@ func (s *Session) mergeRandom(c *call) []byte {
 		return e
 	}
 	var keys [][]byte
-	for _, r := range c.subs {
-		if !reply.IsNull(r.Reply) {
-			keys = append(keys, r.Reply)
+	for _, u := range c.subs {
+		if !reply.IsNull(u.reply) {
+			keys = append(keys, u.reply)
 		}
 	}
 	if len(keys) == 0 {
 		return s.appendNull(nil)
 	}
-	return keys[rand.IntN(len(keys))]
+	return append([]byte(nil), keys[rand.IntN(len(keys))]...)
 }
 
 // mergeKeyspace sums the "db0:keys=..,expires=..,avg_ttl=.." lines of the
@@ -106,8 +107,8 @@ func (s *Session) mergeRandom(c *call) []byte {
 func mergeKeyspace(c *call) string {
 	type sums struct{ keys, expires, ttl, n int64 }
 	dbs := map[string]*sums{}
-	for _, r := range c.subs {
-		text, ok := reply.Str(r.Reply)
+	for _, u := range c.subs {
+		text, ok := reply.Str(u.reply)
 		if !ok {
 			continue
 		}
@@ -157,68 +158,92 @@ func mergeKeyspace(c *call) string {
 // multiShard handles a keyed command whose keys live on several shards:
 // MGET, EXISTS and TOUCH fan out (one sub-command per shard, in
 // parallel); every other command fails with CROSSSLOT.
-func (s *Session) multiShard(t *router.Table, args [][]byte, pos []int) *call {
-	name := lower(args[0])
-	switch name {
+func (s *Session) multiShard(spec *command.Spec, t *router.Table, args [][]byte, pos []int) *call {
+	switch spec.Name {
 	case "mget", "exists", "touch":
 	default:
 		return errCall(errCrossSlot)
 	}
-	// Group the keys by shard, keeping each key's index in the request.
-	type group struct {
-		p    *backend.Pool
-		idx  []int
-		args [][]byte
-	}
-	var groups []*group
-	byPool := map[*backend.Pool]*group{}
-	for i, at := range pos {
+	// One sub per shard, in the order the shards first appear; each key's
+	// sub is remembered for MGET's merge.
+	c := s.newCall()
+	var pools [8]*backend.Pool
+	ps := pools[:0]
+	for _, at := range pos {
 		p := owner(t, args[at])
-		g := byPool[p]
-		if g == nil {
-			g = &group{p: p, args: [][]byte{args[0]}}
-			byPool[p] = g
-			groups = append(groups, g)
+		g := 0
+		for g < len(ps) && ps[g] != p {
+			g++
 		}
-		g.idx = append(g.idx, i)
-		g.args = append(g.args, args[at])
+		if g == len(ps) {
+			ps = append(ps, p)
+			c.addSub(p.Conn(s.id, s.proto))
+		}
+		c.mget = append(c.mget, uint16(g))
 	}
-	c := &call{}
-	for _, g := range groups {
-		r := backend.NewRequest(backend.EncodeArgs(nil, g.args))
-		g.p.Conn(s.id, s.proto).Send(r)
-		c.subs = append(c.subs, r)
+	for g := range c.subs {
+		u := &c.subs[g]
+		n := 1
+		for _, kg := range c.mget {
+			if int(kg) == g {
+				n++
+			}
+		}
+		u.cmd = resp.AppendArray(u.cmd, n)
+		u.cmd = resp.AppendBulk(u.cmd, args[0])
+		for i, kg := range c.mget {
+			if int(kg) == g {
+				u.cmd = resp.AppendBulk(u.cmd, args[pos[i]])
+			}
+		}
 	}
-	if name != "mget" {
+	if spec.Name == "mget" {
+		c.merge = mergeMGET
+	} else {
 		c.merge = mergeSum
-		return c
-	}
-	n := len(pos)
-	idx := make([][]int, len(groups))
-	for i, g := range groups {
-		idx[i] = g.idx
-	}
-	c.merge = func(c *call) []byte {
-		if e := firstError(c); e != nil {
-			return e
-		}
-		out := make([][]byte, n)
-		for gi, r := range c.subs {
-			el, err := reply.Elems(r.Reply)
-			if err != nil || len(el) != len(idx[gi]) {
-				return resp.AppendError(nil, "ERR unexpected reply from a shard")
-			}
-			for j, e := range el {
-				out[idx[gi][j]] = e
-			}
-		}
-		b := resp.AppendArray(nil, n)
-		for _, e := range out {
-			b = append(b, e...)
-		}
-		return b
+		c.mget = c.mget[:0]
 	}
 	return c
+}
+
+// mergeMGET puts the values the shards returned for their keys back in
+// the order of the request: c.mget holds each key's sub, and each sub's
+// reply lists its keys' values in request order.
+func mergeMGET(c *call) []byte {
+	if e := firstError(c); e != nil {
+		return e
+	}
+	var offs [8]int
+	var off []int
+	if len(c.subs) <= len(offs) {
+		off = offs[:len(c.subs)]
+	} else {
+		off = make([]int, len(c.subs))
+	}
+	for g := range c.subs {
+		n, hl, ok := reply.ArrayHeader(c.subs[g].reply)
+		want := 0
+		for _, kg := range c.mget {
+			if int(kg) == g {
+				want++
+			}
+		}
+		if !ok || n != want {
+			return resp.AppendError(nil, "ERR unexpected reply from a shard")
+		}
+		off[g] = hl
+	}
+	b := resp.AppendArray(c.reply[:0], len(c.mget))
+	for _, g := range c.mget {
+		r := c.subs[g].reply
+		end, err := reply.Skip(r, off[g])
+		if err != nil {
+			return resp.AppendError(nil, "ERR unexpected reply from a shard")
+		}
+		b = append(b, r[off[g]:end]...)
+		off[g] = end
+	}
+	return b
 }
 
 // scan serves SCAN with a cursor that walks the slots in order. The
@@ -321,13 +346,11 @@ func (s *Session) scan(args [][]byte) *call {
 func (s *Session) scanShard(p *backend.Pool, cur, count int, opts [][]byte) ([][]byte, int, []byte) {
 	args := [][]byte{[]byte("SCAN"), []byte(strconv.Itoa(cur)), []byte("COUNT"), []byte(strconv.Itoa(max(count, 1)))}
 	args = append(args, opts...)
-	r := backend.NewRequest(backend.EncodeArgs(nil, args))
-	p.Conn(s.id, s.proto).Send(r)
-	r.Wait()
-	if reply.IsError(r.Reply) {
-		return nil, 0, r.Reply
+	raw := p.Conn(s.id, s.proto).Do(backend.EncodeArgs(nil, args))
+	if reply.IsError(raw) {
+		return nil, 0, raw
 	}
-	el, err := reply.Elems(r.Reply)
+	el, err := reply.Elems(raw)
 	if err != nil || len(el) != 2 {
 		return nil, 0, resp.AppendError(nil, "ERR unexpected SCAN reply from a shard")
 	}

@@ -34,8 +34,6 @@ func (s *Session) dispatch(args [][]byte) *call {
 		return errCall(unknownCommand(args))
 	}
 	name := spec.Name
-	str := name
-	s.lastCmd.Store(&str)
 	if !spec.CheckArity(len(args)) {
 		if s.tx.active {
 			s.tx.dirty = true
@@ -58,13 +56,15 @@ func (s *Session) dispatch(args [][]byte) *call {
 			return errCall(fmt.Sprintf("ERR wrong number of arguments for '%s' command", sub.Name))
 		}
 	}
+	s.lastCmd.Store(sub)
 	if !s.authed && spec.Flags&command.NoAuth == 0 {
 		return errCall(errNoAuth)
 	}
+	start := time.Now()
 	c := s.dispatchSpec(spec, sub, args)
 	if c != nil && c.start.IsZero() {
-		c.start = time.Now()
-		c.cmd = s.env.Metrics.Cmd(sub.Name)
+		c.start = start
+		c.cmd = s.env.Metrics.CmdOf(sub)
 	}
 	return c
 }
@@ -75,7 +75,7 @@ func (s *Session) dispatchSpec(spec, sub *command.Spec, args [][]byte) *call {
 		switch name {
 		case "exec", "discard", "multi", "watch", "quit", "reset":
 		default:
-			return s.queueTx(spec, sub, args)
+			return s.published(s.queueTx(spec, sub, args))
 		}
 	}
 	if s.ps != nil && s.ps.count() > 0 && s.proto == 2 {
@@ -89,7 +89,9 @@ func (s *Session) dispatchSpec(spec, sub *command.Spec, args [][]byte) *call {
 	case "ping":
 		return s.ping(args)
 	case "echo":
-		return &call{reply: resp.AppendBulk(nil, args[1])}
+		c := s.newCall()
+		c.reply = resp.AppendBulk(c.reply, args[1])
+		return c
 	case "quit":
 		c := okCall()
 		c.quit = true
@@ -97,7 +99,7 @@ func (s *Session) dispatchSpec(spec, sub *command.Spec, args [][]byte) *call {
 	case "auth":
 		return s.auth(args)
 	case "hello":
-		return s.hello(args)
+		return s.published(s.hello(args))
 	case "select":
 		if string(args[1]) == "0" {
 			return okCall()
@@ -130,26 +132,27 @@ func (s *Session) dispatchSpec(spec, sub *command.Spec, args [][]byte) *call {
 	case "command":
 		return s.anyShard(args)
 	case "multi":
-		return s.multi()
+		return s.published(s.multi())
 	case "exec":
-		return s.exec()
+		return s.published(s.exec())
 	case "discard":
-		return s.discard()
+		return s.published(s.discard())
 	case "watch":
 		return s.watch(spec, args)
 	case "unwatch":
 		return s.unwatch()
 	case "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe":
-		return s.subscribe(name, args)
+		return s.published(s.subscribe(name, args))
 	case "publish":
-		return s.route(args, []int{1})
+		s.posBuf = append(s.posBuf[:0], 1)
+		return s.route(spec, args, s.posBuf)
 	case "pubsub":
 		return s.pubsubInfo(sub, args)
 	case "reset":
-		return s.reset()
+		return s.published(s.reset())
 	}
 	if sub.Flags&command.ShardChannel != 0 { // SPUBLISH
-		return s.route(args, sub.ChannelPositions(args))
+		return s.route(spec, args, sub.ChannelPositions(args))
 	}
 	s.posBuf = spec.AppendKeyPositions(s.posBuf[:0], args)
 	if len(s.posBuf) == 0 {
@@ -162,7 +165,7 @@ func (s *Session) dispatchSpec(spec, sub *command.Spec, args [][]byte) *call {
 	if spec.Flags&command.Blocking != 0 {
 		return s.blocking(args, s.posBuf)
 	}
-	return s.route(args, s.posBuf)
+	return s.route(spec, args, s.posBuf)
 }
 
 // table returns the routing table, nil (with an error call) before the
@@ -177,12 +180,12 @@ func (s *Session) table() (*router.Table, *call) {
 
 // owner returns the shard serving key's slot.
 func owner(t *router.Table, key []byte) *backend.Pool {
-	return t.Owner[slot.Of(key)]
+	return t.OwnerOf(slot.Of(key))
 }
 
 // route sends a keyed command to the shard of its keys; multi-key reads
 // fan out, other multi-shard commands fail with CROSSSLOT.
-func (s *Session) route(args [][]byte, pos []int) *call {
+func (s *Session) route(spec *command.Spec, args [][]byte, pos []int) *call {
 	t, ec := s.table()
 	if t == nil {
 		return ec
@@ -190,17 +193,10 @@ func (s *Session) route(args [][]byte, pos []int) *call {
 	p := owner(t, args[pos[0]])
 	for _, i := range pos[1:] {
 		if owner(t, args[i]) != p {
-			return s.multiShard(t, args, pos)
+			return s.multiShard(spec, t, args, pos)
 		}
 	}
-	return s.forward(p, backend.EncodeArgs(nil, args))
-}
-
-// forward sends an encoded command to p on the session's connection.
-func (s *Session) forward(p *backend.Pool, cmd []byte) *call {
-	r := backend.NewRequest(cmd)
-	p.Conn(s.id, s.proto).Send(r)
-	return &call{subs: []*backend.Request{r}}
+	return s.forwardCall(p.Conn(s.id, s.proto), args)
 }
 
 // anyShard sends a command that any shard answers alike (COMMAND) to an
@@ -217,7 +213,7 @@ func (s *Session) anyShard(args [][]byte) *call {
 			break
 		}
 	}
-	return s.forward(p, backend.EncodeArgs(nil, args))
+	return s.forwardCall(p.Conn(s.id, s.proto), args)
 }
 
 func unknownCommand(args [][]byte) string {
@@ -253,4 +249,14 @@ func (s *Session) appendPush(b []byte, n int) []byte {
 		return resp.AppendHeader(b, '>', n)
 	}
 	return resp.AppendArray(b, n)
+}
+
+// published publishes the connection state that CLIENT LIST shows to
+// other sessions, after a command that may change it, and returns c.
+func (s *Session) published(c *call) *call {
+	s.shown.sub.Store(int32(s.ps.channels()))
+	s.shown.psub.Store(int32(s.ps.patterns()))
+	s.shown.multi.Store(int32(s.tx.len()))
+	s.shown.proto.Store(int32(s.proto))
+	return c
 }

@@ -247,9 +247,13 @@ func (s *Session) clientKill(args [][]byte) *call {
 }
 
 func (s *Session) describe() string {
+	last := "NULL"
+	if spec := s.lastCmd.Load(); spec != nil {
+		last = spec.Name
+	}
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=0 name=%s age=%d idle=0 flags=N db=0 sub=%d psub=%d multi=%d resp=%d cmd=%s",
 		s.id, s.nc.RemoteAddr(), s.nc.LocalAddr(), *s.name.Load(), int(time.Since(s.created).Seconds()),
-		s.ps.channels(), s.ps.patterns(), s.tx.len(), s.proto, *s.lastCmd.Load())
+		s.shown.sub.Load(), s.shown.psub.Load(), s.shown.multi.Load(), s.shown.proto.Load(), last)
 }
 
 // config serves CONFIG GET from the proxy's settings.

@@ -308,8 +308,8 @@ func (s *Session) pubsubInfo(sub *command.Spec, args [][]byte) *call {
 			}
 			seen := map[string]bool{}
 			var out [][]byte
-			for _, r := range c.subs {
-				el, _ := reply.Elems(r.Reply)
+			for _, u := range c.subs {
+				el, _ := reply.Elems(u.reply)
 				for _, e := range el {
 					if !seen[string(e)] {
 						seen[string(e)] = true
@@ -333,8 +333,8 @@ func (s *Session) pubsubInfo(sub *command.Spec, args [][]byte) *call {
 				return e
 			}
 			sums := make([]int64, len(names))
-			for _, r := range c.subs {
-				el, _ := reply.Elems(r.Reply)
+			for _, u := range c.subs {
+				el, _ := reply.Elems(u.reply)
 				for i := 0; i+1 < len(el) && i/2 < len(sums); i += 2 {
 					n, _ := reply.Int(el[i+1])
 					sums[i/2] += n
@@ -355,8 +355,8 @@ func (s *Session) pubsubInfo(sub *command.Spec, args [][]byte) *call {
 				return e
 			}
 			var most int64
-			for _, r := range c.subs {
-				n, _ := reply.Int(r.Reply)
+			for _, u := range c.subs {
+				n, _ := reply.Int(u.reply)
 				most = max(most, n)
 			}
 			return resp.AppendInt(nil, most)

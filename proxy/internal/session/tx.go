@@ -216,17 +216,20 @@ func (s *Session) blocking(args [][]byte, pos []int) *call {
 		return &call{reply: e}
 	}
 	cmd := backend.EncodeArgs(nil, args)
-	c := &call{done: make(chan struct{})}
+	// The call is answered by a goroutine of its own; the reader waits for
+	// done (closed when the reply is in the output buffer) before the
+	// next request.
+	c := &call{done: make(chan struct{}), keep: true}
 	s.blocked = c
 	go func() {
-		defer close(c.done)
 		raw, err := d.Do(cmd)
 		if err != nil {
 			c.reply = backend.DownReply(p.ID, p.Addr, err.Error())
 			c.drop = p
-			return
+		} else {
+			c.reply = raw
 		}
-		c.reply = raw
+		s.complete(c)
 	}()
 	return c
 }
