@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,45 +20,6 @@ func dumpClient(t *testing.T, addr string, proto int) *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: proto, PoolSize: 1, MaxRetries: -1, DisableIdentity: true})
 	t.Cleanup(func() { c.Close() })
 	return c
-}
-
-// dumpView describes key on a server: type, encoding and contents
-// (unordered types sorted).
-func dumpView(t *testing.T, c *redis.Client, key string) string {
-	t.Helper()
-	ctx := context.Background()
-	typ := c.Type(ctx, key).Val()
-	enc := c.ObjectEncoding(ctx, key).Val()
-	var items []string
-	ordered := true
-	switch typ {
-	case "none":
-		return "none"
-	case "string":
-		items = []string{strconv.Quote(c.Get(ctx, key).Val())}
-	case "list":
-		for _, e := range c.LRange(ctx, key, 0, -1).Val() {
-			items = append(items, strconv.Quote(e))
-		}
-	case "set":
-		for _, e := range c.SMembers(ctx, key).Val() {
-			items = append(items, strconv.Quote(e))
-		}
-		ordered = false
-	case "hash":
-		for f, v := range c.HGetAll(ctx, key).Val() {
-			items = append(items, strconv.Quote(f)+"="+strconv.Quote(v))
-		}
-		ordered = false
-	case "zset":
-		for _, z := range c.ZRangeWithScores(ctx, key, 0, -1).Val() {
-			items = append(items, strconv.Quote(z.Member.(string))+"="+strconv.FormatFloat(z.Score, 'g', -1, 64))
-		}
-	}
-	if !ordered {
-		slices.Sort(items)
-	}
-	return typ + "/" + enc + "[" + strings.Join(items, " ") + "]"
 }
 
 // dumpSetups create a value under "k" for every type and encoding.
@@ -123,11 +83,11 @@ func TestDumpRestoreWithRedis(t *testing.T) {
 				t.Fatal(err)
 			}
 			rc.Restore(ctx, "ref", 0, payload)
-			want := dumpView(t, rc, "ref")
+			want := redisproc.KeyView(t, rc, "ref")
 			if err := sc.Restore(ctx, "fromredis", 0, payload).Err(); err != nil {
 				t.Fatalf("shardd RESTORE of redis-server's payload: %v", err)
 			}
-			if got := dumpView(t, sc, "fromredis"); got != want {
+			if got := redisproc.KeyView(t, sc, "fromredis"); got != want {
 				t.Fatalf("shardd restored\n %.300s\nredis-server restores\n %.300s", got, want)
 			}
 			ours, err := sc.Dump(ctx, "k").Result()
@@ -137,13 +97,13 @@ func TestDumpRestoreWithRedis(t *testing.T) {
 			if err := rc.Restore(ctx, "fromshardd", 0, ours).Err(); err != nil {
 				t.Fatalf("redis-server RESTORE of shardd's payload: %v", err)
 			}
-			if got := dumpView(t, rc, "fromshardd"); got != want {
+			if got := redisproc.KeyView(t, rc, "fromshardd"); got != want {
 				t.Fatalf("redis-server restored shardd's payload as\n %.300s\nwant\n %.300s", got, want)
 			}
 			if err := sc.Restore(ctx, "roundtrip", 0, ours).Err(); err != nil {
 				t.Fatal(err)
 			}
-			if got := dumpView(t, sc, "roundtrip"); got != want {
+			if got := redisproc.KeyView(t, sc, "roundtrip"); got != want {
 				t.Fatalf("shardd round trip\n %.300s\nwant\n %.300s", got, want)
 			}
 		})

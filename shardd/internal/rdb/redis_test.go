@@ -26,44 +26,6 @@ func redisClient(t *testing.T, addr string) *redis.Client {
 	return c
 }
 
-// redisView renders key as it is on a redis-server, in render's format.
-func redisView(t *testing.T, c *redis.Client, key string) string {
-	t.Helper()
-	ctx := context.Background()
-	typ := c.Type(ctx, key).Val()
-	enc := c.ObjectEncoding(ctx, key).Val()
-	var items []string
-	ordered := true
-	switch typ {
-	case "string":
-		items = []string{strconv.Quote(c.Get(ctx, key).Val())}
-	case "list":
-		for _, e := range c.LRange(ctx, key, 0, -1).Val() {
-			items = append(items, strconv.Quote(e))
-		}
-	case "set":
-		for _, e := range c.SMembers(ctx, key).Val() {
-			items = append(items, strconv.Quote(e))
-		}
-		ordered = false
-	case "hash":
-		for f, v := range c.HGetAll(ctx, key).Val() {
-			items = append(items, strconv.Quote(f)+"="+strconv.Quote(v))
-		}
-		ordered = false
-	case "zset":
-		for _, z := range c.ZRangeWithScores(ctx, key, 0, -1).Val() {
-			items = append(items, strconv.Quote(z.Member.(string))+"="+strconv.FormatFloat(z.Score, 'g', -1, 64))
-		}
-	default:
-		t.Fatalf("key %q has type %q on redis-server", key, typ)
-	}
-	if !ordered {
-		slices.Sort(items)
-	}
-	return typ + "/" + enc + "[" + strings.Join(items, " ") + "]"
-}
-
 // redisSetups create one value each (under key "k") with redis-server
 // commands, covering every type and encoding.
 func redisSetups() []struct {
@@ -152,7 +114,10 @@ func TestRedisDumpRestore(t *testing.T) {
 			if err := c.Restore(ctx, "ref", 0, payload).Err(); err != nil {
 				t.Fatal(err)
 			}
-			want := redisView(t, c, "ref")
+			want := redisproc.KeyView(t, c, "ref")
+			if want == "none" {
+				t.Fatalf("%s: the setup created no key", s.name)
+			}
 			v, err := DecodeValue([]byte(payload), nil)
 			if err != nil {
 				t.Fatalf("DecodeValue of redis-server's DUMP: %v", err)
@@ -165,7 +130,7 @@ func TestRedisDumpRestore(t *testing.T) {
 				if err := c.Restore(ctx, "copy", 0, string(ours)).Err(); err != nil {
 					t.Fatalf("redis-server refuses EncodeValue's payload: %v", err)
 				}
-				if got := redisView(t, c, "copy"); got != want {
+				if got := redisproc.KeyView(t, c, "copy"); got != want {
 					t.Fatalf("restored in redis-server\n %.300s\nwant\n %.300s", got, want)
 				}
 				c.Del(ctx, "copy")
@@ -350,7 +315,11 @@ func fileView(t *testing.T, c *redis.Client) map[string]string {
 		fmt.Sscan(dbkey, &db, &key)
 		c.Do(ctx, "SELECT", db)
 		if c.Exists(ctx, key).Val() == 1 {
-			out[dbkey] = redisView(t, c, key) + " exp " + pexpiretime(c, key)
+			view := redisproc.KeyView(t, c, key)
+			if view == "none" {
+				t.Fatalf("key %q listed by SCAN is missing", key)
+			}
+			out[dbkey] = view + " exp " + pexpiretime(c, key)
 		}
 	}
 	return out
