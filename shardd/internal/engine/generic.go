@@ -552,3 +552,19 @@ func cmdObjectHelp(x *Ctx) {
 		x.r.Simple(l)
 	}
 }
+
+// cardinality is LLEN, HLEN, SCARD and ZCARD: the number of elements of
+// the collection of kind k at the key, 0 for a missing key.
+func cardinality(k ds.Kind) handler {
+	return func(x *Ctx) {
+		v, err := x.lookupKind(x.args[1], k)
+		switch {
+		case err != nil:
+			x.r.Err(err)
+		case v == nil:
+			x.r.Int(0)
+		default:
+			x.r.Int(int64(v.(interface{ Len() int }).Len()))
+		}
+	}
+}

@@ -18,7 +18,7 @@ func hashCommands() map[string]handler {
 		"hget":         cmdHGet,
 		"hmget":        cmdHMGet,
 		"hdel":         cmdHDel,
-		"hlen":         cmdHLen,
+		"hlen":         cardinality(ds.KindHash),
 		"hstrlen":      cmdHStrLen,
 		"hexists":      cmdHExists,
 		"hkeys":        cmdHKeys,
@@ -212,18 +212,6 @@ func cmdHDel(x *Ctx) {
 		}
 	}
 	x.r.Int(n)
-}
-
-func cmdHLen(x *Ctx) {
-	h, err := x.lookupHash(x.args[1])
-	switch {
-	case err != nil:
-		x.r.Err(err)
-	case h == nil:
-		x.r.Int(0)
-	default:
-		x.r.Int(int64(h.Len()))
-	}
 }
 
 func cmdHStrLen(x *Ctx) {

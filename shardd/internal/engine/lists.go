@@ -14,7 +14,7 @@ func listCommands() map[string]handler {
 		"rpushx":    cmdRPushX,
 		"lpop":      cmdLPop,
 		"rpop":      cmdRPop,
-		"llen":      cmdLLen,
+		"llen":      cardinality(ds.KindList),
 		"lrange":    cmdLRange,
 		"lindex":    cmdLIndex,
 		"lset":      cmdLSet,
@@ -208,18 +208,6 @@ func popGeneric(x *Ctx, end listEnd) {
 		s, _ := end.pop(l)
 		x.r.BulkString(s)
 		x.listPopped(key, l)
-	}
-}
-
-func cmdLLen(x *Ctx) {
-	l, err := x.lookupList(x.args[1])
-	switch {
-	case err != nil:
-		x.r.Err(err)
-	case l == nil:
-		x.r.Int(0)
-	default:
-		x.r.Int(int64(l.Len()))
 	}
 }
 

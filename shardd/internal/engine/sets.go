@@ -16,7 +16,7 @@ func setCommands() map[string]handler {
 		"sismember":   cmdSIsMember,
 		"smismember":  cmdSMIsMember,
 		"smembers":    cmdSMembers,
-		"scard":       cmdSCard,
+		"scard":       cardinality(ds.KindSet),
 		"spop":        cmdSPop,
 		"srandmember": cmdSRandMember,
 		"smove":       cmdSMove,
@@ -177,18 +177,6 @@ func cmdSMembers(x *Ctx) {
 		return
 	}
 	x.replySet(s)
-}
-
-func cmdSCard(x *Ctx) {
-	s, err := x.lookupSet(x.args[1])
-	switch {
-	case err != nil:
-		x.r.Err(err)
-	case s == nil:
-		x.r.Int(0)
-	default:
-		x.r.Int(int64(s.Len()))
-	}
 }
 
 // cmdSPop: SPOP key [count]

@@ -22,7 +22,7 @@ func zsetCommands() map[string]handler {
 		"zadd":             cmdZAdd,
 		"zincrby":          cmdZIncrBy,
 		"zrem":             cmdZRem,
-		"zcard":            cmdZCard,
+		"zcard":            cardinality(ds.KindZSet),
 		"zscore":           cmdZScore,
 		"zmscore":          cmdZMScore,
 		"zrank":            cmdZRank,
@@ -436,7 +436,6 @@ const (
 
 func cmdZAdd(x *Ctx)     { x.zadd(0) }
 func cmdZIncrBy(x *Ctx)  { x.zadd(zaddIncr) }
-func cmdZCard(x *Ctx)    { x.zcard() }
 func cmdZRank(x *Ctx)    { x.zrank(false) }
 func cmdZRevRank(x *Ctx) { x.zrank(true) }
 
@@ -629,18 +628,6 @@ func cmdZRem(x *Ctx) {
 }
 
 // --- single-member reads ---
-
-func (x *Ctx) zcard() {
-	z, err := x.lookupZSet(x.args[1])
-	switch {
-	case err != nil:
-		x.r.Err(err)
-	case z == nil:
-		x.r.Int(0)
-	default:
-		x.r.Int(int64(z.Len()))
-	}
-}
 
 func cmdZScore(x *Ctx) {
 	z, err := x.lookupZSet(x.args[1])
