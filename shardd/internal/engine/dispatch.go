@@ -147,8 +147,17 @@ func (e *Engine) run(x *Ctx, h handler) {
 	spec := x.spec
 	if spec.KeysFunc == nil && spec.FirstKey > 0 && spec.FirstKey == spec.LastKey {
 		// The common case, one key: no allocation.
-		s := slot.Of(x.args[spec.FirstKey])
+		key := x.args[spec.FirstKey]
+		s := slot.Of(key)
 		e.ks.Lock(s, x.write)
+		for wait := e.locks.prepared(x.db.Index(), key); wait != nil; wait = e.locks.prepared(x.db.Index(), key) {
+			// A prepared transaction holds the key: run after its
+			// decision, so as to see all of its writes or none.
+			e.ks.Unlock(s, x.write)
+			<-wait
+			x.now = time.Now().UnixMilli()
+			e.ks.Lock(s, x.write)
+		}
 		if x.write {
 			e.beforeWrite(s)
 		}
@@ -174,19 +183,33 @@ func (e *Engine) run(x *Ctx, h handler) {
 	}
 	slices.Sort(slots)
 	slots = slices.Compact(slots)
-	for _, s := range slots {
-		e.ks.Lock(s, x.write)
+	for {
+		for _, s := range slots {
+			e.ks.Lock(s, x.write)
+		}
+		wait := e.locks.preparedAny(x.db.Index(), x.args, pos)
+		if wait == nil {
+			break
+		}
+		e.unlockSlots(slots, x.write)
+		<-wait
+		x.now = time.Now().UnixMilli()
 	}
 	if x.write {
 		e.beforeWrite(slots...)
 	}
 	h(x)
 	e.logCommand(x)
-	for i := len(slots) - 1; i >= 0; i-- {
-		e.ks.Unlock(slots[i], x.write)
-	}
+	e.unlockSlots(slots, x.write)
 	if x.blocked != nil {
 		e.wait(x)
+	}
+}
+
+// unlockSlots unlocks sorted slots, in reverse order.
+func (e *Engine) unlockSlots(slots []int, write bool) {
+	for i := len(slots) - 1; i >= 0; i-- {
+		e.ks.Unlock(slots[i], write)
 	}
 }
 

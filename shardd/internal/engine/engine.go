@@ -76,6 +76,10 @@ type Engine struct {
 	watches watchRegistry
 	pubsub  pubsubRegistry
 	blocked blockRegistry
+	// locks and txs are the two-phase commit's key locks and
+	// transactions (twopc.go).
+	locks txLocks
+	txs   txTable
 
 	// aof is the append-only file, nil when appendonly is off; set by
 	// AttachAOF before serving.
@@ -127,6 +131,8 @@ func New(opts Options) (*Engine, error) {
 		replID:   randomHex(40),
 	}
 	e.lastSave.Store(e.started.Unix())
+	e.locks.init()
+	e.txs.init()
 	e.ks = keyspace.New(keyspace.Options{
 		Databases: int(opts.Config.Int("databases")),
 		OnExpire: func(db int, key string) {
@@ -151,6 +157,7 @@ func New(opts Options) (*Engine, error) {
 		zsetBlockingCommands(),
 		geoCommands(),
 		internalCommands(),
+		twoPhaseCommands(),
 		transactionCommands(),
 		dumpCommands(),
 		pubsubCommands(),
@@ -209,6 +216,7 @@ func (e *Engine) Run(ctx context.Context) {
 			// active expiry.
 			e.ks.ExpireCycle(time.Now().UnixMilli(), period/4)
 			e.maybeAutoRewrite()
+			e.txCron(time.Now())
 			e.maybeSave()
 			// hz may have changed (CONFIG SET hz).
 			period = e.cronPeriod()

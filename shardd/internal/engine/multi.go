@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/shardis/shardis/pkg/command"
 	"github.com/shardis/shardis/pkg/slot"
@@ -119,12 +120,23 @@ func cmdExec(x *Ctx) {
 	}
 	queue := s.tx.queue
 	allLocked, slots, write := lockPlan(queue)
-	if allLocked {
-		x.e.ks.LockAll()
-	} else {
-		for _, sl := range slots {
-			x.e.ks.Lock(sl, write)
+	for {
+		if allLocked {
+			x.e.ks.LockAll()
+		} else {
+			for _, sl := range slots {
+				x.e.ks.Lock(sl, write)
+			}
 		}
+		// Like a single command, the transaction runs after the
+		// decision of any prepared transaction on its keys.
+		wait := x.e.queuedKeyPrepared(s.db, queue)
+		if wait == nil {
+			break
+		}
+		x.unlockPlan(allLocked, slots, write)
+		<-wait
+		x.now = time.Now().UnixMilli()
 	}
 	if write {
 		if allLocked {
@@ -165,9 +177,22 @@ func (x *Ctx) unlockPlan(all bool, slots []int, write bool) {
 		x.e.ks.UnlockAll()
 		return
 	}
-	for i := len(slots) - 1; i >= 0; i-- {
-		x.e.ks.Unlock(slots[i], write)
+	x.e.unlockSlots(slots, write)
+}
+
+// queuedKeyPrepared returns the done channel of a prepared transaction
+// holding a key of the queued commands, if any. (SELECT inside the queue
+// is not followed: cluster clients use database 0.)
+func (e *Engine) queuedKeyPrepared(db int, queue []queuedCmd) <-chan struct{} {
+	if e.locks.locked.Load() == 0 {
+		return nil
 	}
+	for _, q := range queue {
+		if wait := e.locks.preparedAny(db, q.args, q.spec.KeyPositions(q.args)); wait != nil {
+			return wait
+		}
+	}
+	return nil
 }
 
 // lockPlan decides what EXEC locks: every slot when a queued command works

@@ -401,6 +401,9 @@ func (e *Engine) StartRewrite(done func(error)) error {
 		if err != nil {
 			return nil, err
 		}
+		// The new log starts with what recreates the two-phase
+		// commit's state at this instant (the snapshot has only data).
+		e.txRecords(func(db int, rec []byte) { e.aof.Append(db, rec) })
 		if preamble {
 			return &rdbSink{w: rdb.NewWriter(rw.Writer(), rdb.WriterOptions{AOFBase: true}), db: -1}, nil
 		}
