@@ -132,14 +132,17 @@ func (p *Process) Kill() {
 	<-p.done
 }
 
-// Restart starts a stopped process again with the same arguments; args
-// with port 0 are replaced by the old address's port.
+// Restart starts a stopped process again with the same arguments; a port
+// 0 (--port 0, --listen host:0) is replaced by the old address's port.
 func (p *Process) Restart(t *testing.T) {
 	t.Helper()
 	_, port, _ := strings.Cut(p.Addr, ":")
 	for i, a := range p.args {
-		if a == "0" && i > 0 && p.args[i-1] == "--port" {
+		switch {
+		case a == "0" && i > 0 && p.args[i-1] == "--port":
 			p.args[i] = port
+		case strings.HasSuffix(a, ":0") && i > 0 && p.args[i-1] == "--listen":
+			p.args[i] = p.Addr
 		}
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -161,8 +164,9 @@ type Cluster struct {
 	Topo    *topology.Client
 }
 
-// startCluster starts a cluster for one test.
-func startCluster(t *testing.T) *Cluster {
+// startCluster starts a cluster for one test; proxyArgs are added to the
+// proxies' command lines.
+func startCluster(t *testing.T, proxyArgs ...string) *Cluster {
 	t.Helper()
 	dir := t.TempDir()
 	if os.Getenv("SHARDIS_KEEP") != "" {
@@ -203,8 +207,8 @@ func startCluster(t *testing.T) *Cluster {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
 	for i := 1; i <= 2; i++ {
-		c.Proxies = append(c.Proxies, start(t, dir, fmt.Sprintf("proxy%d", i), "shardis-proxy",
-			"--listen", "127.0.0.1:0", "--etcd", c.Etcd.Addr, "--lease-ttl", "2s", "--backend-timeout", "3s"))
+		args := append([]string{"shardis-proxy", "--listen", "127.0.0.1:0", "--etcd", c.Etcd.Addr, "--lease-ttl", "2s", "--backend-timeout", "3s"}, proxyArgs...)
+		c.Proxies = append(c.Proxies, start(t, dir, fmt.Sprintf("proxy%d", i), args...))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

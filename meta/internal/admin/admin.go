@@ -256,7 +256,21 @@ type StatusReport struct {
 	Shards     []ShardStatus             `json:"shards"`
 	Proxies    []ProxyStatus             `json:"proxies"`
 	Migrations []topology.MigrationRange `json:"migrations"`
+	// InDoubt are the cross-shard transactions prepared for longer than
+	// InDoubtAge on some shard: normally none, since a coordinator
+	// decides within milliseconds.
+	InDoubt []InDoubtTx `json:"in_doubt_transactions"`
 }
+
+// InDoubtTx is a prepared transaction on one shard.
+type InDoubtTx struct {
+	Shard string `json:"shard"`
+	probe.PreparedTx
+}
+
+// InDoubtAge is how long a transaction must have been prepared for status
+// to list it.
+const InDoubtAge = 2 * time.Second
 
 // Status reads the topology and asks every shard, in parallel, for its
 // key count and memory. An unreachable shard is reported as down, not as
@@ -274,11 +288,13 @@ func (a *Admin) Status(ctx context.Context) (*StatusReport, error) {
 		Shards:     make([]ShardStatus, len(snap.Registry.Shards)),
 		Proxies:    []ProxyStatus{},
 		Migrations: m.MigrationRanges(),
+		InDoubt:    []InDoubtTx{},
 	}
 	if r.Migrations == nil {
 		r.Migrations = []topology.MigrationRange{}
 	}
 	counts := m.Counts()
+	inDoubt := make([][]InDoubtTx, len(snap.Registry.Shards))
 	var wg sync.WaitGroup
 	for i, s := range snap.Registry.Shards {
 		r.Shards[i] = ShardStatus{ID: s.ID, Addr: s.Addr, Slots: counts[s.ID]}
@@ -294,9 +310,22 @@ func (a *Admin) Status(ctx context.Context) (*StatusReport, error) {
 			if info.Memory >= 0 {
 				st.Memory = &info.Memory
 			}
+			txs, err := probe.Transactions(ctx, s.Addr, a.Probe)
+			if err != nil {
+				st.Error = err.Error()
+				return
+			}
+			for _, tx := range txs {
+				if tx.Age >= InDoubtAge {
+					inDoubt[i] = append(inDoubt[i], InDoubtTx{Shard: s.ID, PreparedTx: tx})
+				}
+			}
 		})
 	}
 	wg.Wait()
+	for _, txs := range inDoubt {
+		r.InDoubt = append(r.InDoubt, txs...)
+	}
 	for _, p := range snap.Proxies {
 		r.Proxies = append(r.Proxies, ProxyStatus{
 			ID: p.ID, Addr: p.Addr, Version: p.Version, Behind: p.Version < m.Version,

@@ -34,6 +34,10 @@ const (
 // wins over it.
 const EnvEtcd = "SHARDIS_ETCD"
 
+// EnvSecret names the environment variable with the cluster secret;
+// --cluster-secret wins over it.
+const EnvSecret = "SHARDIS_CLUSTER_SECRET"
+
 // DefaultEtcd is used when neither --etcd nor SHARDIS_ETCD is set: the
 // address 'shardis-meta etcd' listens on by default.
 const DefaultEtcd = "127.0.0.1:2379"
@@ -56,7 +60,8 @@ Commands:
   slots [--json]
         the slot map as ranges per shard
   status [--json]
-        shards (reachability, keys, memory, slots), proxies, migrations
+        shards (reachability, keys, memory, slots), proxies, migrations,
+        and cross-shard transactions prepared for more than 2 seconds
 
 Flags, accepted before or after the command:
   --etcd ENDPOINTS    comma-separated etcd endpoints
@@ -64,6 +69,8 @@ Flags, accepted before or after the command:
   --cluster NAME      cluster name (default "default")
   --timeout DURATION  limit for reaching etcd and for each shard probe,
                       e.g. 500ms, 3s (default 3s)
+  --cluster-secret S  the shards' cluster-secret, for their internal
+                      commands (default: $SHARDIS_CLUSTER_SECRET)
 `
 
 // global holds the flags every command accepts.
@@ -71,12 +78,14 @@ type global struct {
 	etcd    string
 	cluster string
 	timeout time.Duration
+	secret  string
 }
 
 func (g *global) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.etcd, "etcd", g.etcd, "comma-separated etcd endpoints (default $"+EnvEtcd+", else "+DefaultEtcd+")")
 	fs.StringVar(&g.cluster, "cluster", g.cluster, "cluster name")
 	fs.DurationVar(&g.timeout, "timeout", g.timeout, "limit for reaching etcd and each shard probe")
+	fs.StringVar(&g.secret, "cluster-secret", g.secret, "the shards' cluster-secret (default $"+EnvSecret+")")
 }
 
 // usageError is a mistake in the arguments (exit code 2).
@@ -238,7 +247,11 @@ func (r *runner) connect(ctx context.Context) (*admin.Admin, func(), error) {
 		cli.Close()
 		return nil, nil, err
 	}
-	a := &admin.Admin{Topo: topo, Probe: probe.Options{Timeout: r.g.timeout}}
+	secret := r.g.secret
+	if secret == "" {
+		secret = r.getenv(EnvSecret)
+	}
+	a := &admin.Admin{Topo: topo, Probe: probe.Options{Timeout: r.g.timeout, Secret: secret}}
 	return a, func() { closeQuietly(cli) }, nil
 }
 

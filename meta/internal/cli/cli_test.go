@@ -233,6 +233,12 @@ func TestCluster(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// A transaction left prepared (its coordinator gone) for more than
+	// two seconds is listed as in doubt.
+	if r, err := exec.Command("redis-cli", "-p", strings.TrimPrefix(s1, "127.0.0.1:"), "shardis.prepare", "tx-lost", "60000", "", "MSET", "c", "3").CombinedOutput(); err != nil || strings.TrimSpace(string(r)) != "0" {
+		t.Fatalf("redis-cli shardis.prepare: %v: %s", err, r)
+	}
+	time.Sleep(admin.InDoubtAge + 100*time.Millisecond)
 	stop3()
 	out = ok(t, env, "status")
 	for _, want := range []string{
@@ -242,6 +248,7 @@ func TestCluster(t *testing.T) {
 		"s3: shard " + s3 + ": INFO:",
 		"px 127.0.0.1:6380 1 (behind)",
 		"MIGRATING FROM TO STATE\n10-20 s1 s4 migrating",
+		"IN-DOUBT TX SHARD ROLE AGE OP KEYS\ntx-lost s1 primary 2.",
 	} {
 		if !strings.Contains(squash(out), want) {
 			t.Fatalf("status lacks %q:\n%s", want, out)
@@ -251,7 +258,7 @@ func TestCluster(t *testing.T) {
 	if err := json.Unmarshal([]byte(ok(t, env, "status", "--json")), &st); err != nil {
 		t.Fatal(err)
 	}
-	if st.Version != 2 || len(st.Shards) != 4 || len(st.Proxies) != 1 || len(st.Migrations) != 1 {
+	if st.Version != 2 || len(st.Shards) != 4 || len(st.Proxies) != 1 || len(st.Migrations) != 1 || len(st.InDoubt) != 1 {
 		t.Fatalf("status --json = %+v", st)
 	}
 	if sh := st.Shards[0]; !sh.Up || sh.Keys == nil || *sh.Keys != 2 || sh.Memory == nil || *sh.Memory <= 0 || sh.Slots != 5462 {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/shardis/shardis/meta/internal/admin"
 	"github.com/shardis/shardis/pkg/topology"
@@ -91,6 +92,17 @@ func (r *runner) printStatus(rep *admin.StatusReport) {
 	}
 	fmt.Fprintln(r.stdout)
 	r.printMigrations(rep.Migrations)
+	fmt.Fprintln(r.stdout)
+	if len(rep.InDoubt) == 0 {
+		fmt.Fprintln(r.stdout, "no in-doubt transactions")
+		return
+	}
+	w = r.table()
+	fmt.Fprintln(w, "IN-DOUBT TX\tSHARD\tROLE\tAGE\tOP\tKEYS")
+	for _, tx := range rep.InDoubt {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", tx.ID, tx.Shard, tx.Role, tx.Age.Round(time.Millisecond), tx.Op, tx.Keys)
+	}
+	w.Flush()
 }
 
 // bytes formats n bytes as Redis's *_human fields do: 1.50M.

@@ -26,6 +26,9 @@ type Options struct {
 	Timeout time.Duration
 	// Password is sent with AUTH when set (for shards with requirepass).
 	Password string
+	// Secret is the cluster secret, for the internal commands: when set,
+	// the probe authenticates as user "shardis" with it instead.
+	Secret string
 }
 
 // quietOnce silences go-redis's process-wide logger, which would print
@@ -42,9 +45,14 @@ func (o Options) client(addr string) *redis.Client {
 	if t <= 0 {
 		t = 2 * time.Second
 	}
+	user, pass := "", o.Password
+	if o.Secret != "" {
+		user, pass = "shardis", o.Secret
+	}
 	return redis.NewClient(&redis.Options{
 		Addr:            addr,
-		Password:        o.Password,
+		Username:        user,
+		Password:        pass,
 		Protocol:        2,
 		DisableIdentity: true,
 		DialTimeout:     t,
@@ -134,4 +142,42 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// PreparedTx is a cross-shard transaction prepared on a shard and not
+// decided yet.
+type PreparedTx struct {
+	ID   string        `json:"id"`
+	Role string        `json:"role"` // primary or secondary
+	Age  time.Duration `json:"age"`
+	Op   string        `json:"op"`
+	Keys int64         `json:"keys"`
+}
+
+// Transactions lists the shard's prepared transactions (SHARDIS.TXLIST),
+// oldest first. A server without the command (redis-server) has none.
+func Transactions(ctx context.Context, addr string, o Options) ([]PreparedTx, error) {
+	c := o.client(addr)
+	defer c.Close()
+	rows, err := c.Do(ctx, "SHARDIS.TXLIST").Slice()
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "ERR unknown command") {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("shard %s: SHARDIS.TXLIST: %w", addr, err)
+	}
+	txs := make([]PreparedTx, 0, len(rows))
+	for _, row := range rows {
+		f, ok := row.([]any)
+		if !ok || len(f) != 5 {
+			return nil, fmt.Errorf("shard %s: SHARDIS.TXLIST: unexpected reply %v", addr, row)
+		}
+		id, _ := f[0].(string)
+		role, _ := f[1].(string)
+		age, _ := f[2].(int64)
+		op, _ := f[3].(string)
+		keys, _ := f[4].(int64)
+		txs = append(txs, PreparedTx{ID: id, Role: role, Age: time.Duration(age) * time.Millisecond, Op: op, Keys: keys})
+	}
+	return txs, nil
 }
