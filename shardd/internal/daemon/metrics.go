@@ -60,6 +60,7 @@ type collector struct {
 	conns, connsTotal, rejected, cmds, expired *prometheus.Desc
 	keys, volatile, dirty                      *prometheus.Desc
 	calls, failed, cmdRejected, latency        *prometheus.Desc
+	txPrepared, txDecisions, txSettled         *prometheus.Desc
 }
 
 func newCollector(eng *engine.Engine) *collector {
@@ -80,12 +81,15 @@ func newCollector(eng *engine.Engine) *collector {
 		failed:      d("command_failed_calls_total", "Calls per command that replied with an error.", "command"),
 		cmdRejected: d("command_rejected_calls_total", "Calls per command refused before running (arity, auth).", "command"),
 		latency:     d("command_duration_seconds", "Command execution time.", "command"),
+		txPrepared:  d("tx_prepared", "Cross-shard transactions prepared and not decided yet."),
+		txDecisions: d("tx_decisions_kept", "Decisions of cross-shard transactions kept as their primary."),
+		txSettled:   d("tx_settled_total", "Cross-shard transactions settled by this shard after their coordinator did not come back."),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.conns, c.connsTotal, c.rejected, c.cmds, c.expired, c.keys, c.volatile,
-		c.dirty, c.calls, c.failed, c.cmdRejected, c.latency} {
+		c.dirty, c.calls, c.failed, c.cmdRejected, c.latency, c.txPrepared, c.txDecisions, c.txSettled} {
 		ch <- d
 	}
 }
@@ -104,6 +108,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.cmds, st.Commands)
 	counter(c.expired, st.ExpiredKeys)
 	gauge(c.dirty, st.Dirty)
+	gauge(c.txPrepared, st.PreparedTx)
+	gauge(c.txDecisions, st.KeptDecisions)
+	counter(c.txSettled, st.SettledTx)
 	keys, volatile := c.eng.KeyCounts()
 	for i := range keys {
 		if keys[i] == 0 {

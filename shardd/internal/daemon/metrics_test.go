@@ -53,6 +53,8 @@ func TestMetricsAndPprof(t *testing.T) {
 		`shardd_keys{db="0"} 10`,
 		`shardd_command_duration_seconds_bucket{command="get",le="+Inf"} 1`,
 		`shardd_connected_clients `,
+		`shardd_tx_prepared 0`,
+		`shardd_tx_settled_total 0`,
 		`go_goroutines `,
 	} {
 		if !strings.Contains(body, want) {

@@ -299,6 +299,10 @@ type Stats struct {
 	KeyspaceHits        int64
 	KeyspaceMisses      int64
 	Dirty               int64 // changes since the last save
+	// Two-phase commit: transactions prepared now, decisions the
+	// primary keeps, and transactions the shard settled by itself after
+	// their coordinator did not come back.
+	PreparedTx, KeptDecisions, SettledTx int64
 }
 
 // CommandStats is one command's counters, for metrics.
@@ -340,6 +344,7 @@ func (e *Engine) KeyCounts() (keys, volatile []int64) {
 
 // Stats returns a snapshot of the counters.
 func (e *Engine) Stats() Stats {
+	prepared, decided, settled := e.txInfo()
 	return Stats{
 		Connections:         int64(e.clients.count()),
 		ConnectionsReceived: e.totalConns.Load(),
@@ -349,6 +354,9 @@ func (e *Engine) Stats() Stats {
 		KeyspaceHits:        e.keyspaceHits.Load(),
 		KeyspaceMisses:      e.keyspaceMisses.Load(),
 		Dirty:               e.dirty.Load(),
+		PreparedTx:          int64(prepared),
+		KeptDecisions:       int64(decided),
+		SettledTx:           settled,
 	}
 }
 

@@ -60,8 +60,8 @@ type txTable struct {
 	mu       sync.Mutex
 	prepared map[string]*txn
 	decided  map[string]decision
-	// recovered counts transactions this shard settled by itself.
-	recovered atomic.Int64
+	// settled counts transactions this shard settled by itself.
+	settled atomic.Int64
 }
 
 func (t *txTable) init() {
@@ -458,7 +458,7 @@ func (e *Engine) settle(t *txn, cmd string) {
 	e.Exec(s, [][]byte{[]byte(cmd), []byte(t.id)})
 	e.BeforeReply(s)
 	e.CloseSession(s)
-	e.txs.recovered.Add(1)
+	e.txs.settled.Add(1)
 }
 
 // askPrimary sends SHARDIS.TXSTATUS to t's primary.
@@ -522,10 +522,9 @@ func (e *Engine) txRecords(appendRecord func(db int, rec []byte)) {
 	}
 }
 
-// txInfo is INFO's view of the transactions.
-func (e *Engine) txInfo() (prepared, decided int, recovered int64) {
+// txInfo counts the transactions for metrics.
+func (e *Engine) txInfo() (prepared, decided int, settled int64) {
 	e.txs.mu.Lock()
 	defer e.txs.mu.Unlock()
-	return len(e.txs.prepared), len(e.txs.decided), e.txs.recovered.Load()
+	return len(e.txs.prepared), len(e.txs.decided), e.txs.settled.Load()
 }
-
