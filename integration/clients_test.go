@@ -77,9 +77,12 @@ func TestProxyClients(t *testing.T) {
 		if n := b.Touch(ctx, "k1", "k2", "k99").Val(); n != 3 {
 			t.Errorf("TOUCH = %d; want 3", n)
 		}
-		err = a.MSet(ctx, "k1", "x", "k2", "y", "k3", "z").Err()
+		// Cross-shard MSET is atomic (two-phase commit); other
+		// multi-key commands across shards are refused.
+		must(t, a.MSet(ctx, "k1", "x", "k2", "y", "k3", "z").Err())
+		err = a.SUnionStore(ctx, "k1", "k2", "k3").Err()
 		if err == nil || !strings.HasPrefix(err.Error(), "CROSSSLOT") || !strings.Contains(err.Error(), "hash tag") {
-			t.Errorf("cross-shard MSET: %v; want CROSSSLOT mentioning hash tags", err)
+			t.Errorf("cross-shard SUNIONSTORE: %v; want CROSSSLOT mentioning hash tags", err)
 		}
 		must(t, a.MSet(ctx, "{u1}a", "1", "{u1}b", "2").Err())
 		if n := b.Del(ctx, "{u1}a", "{u1}b").Val(); n != 2 {

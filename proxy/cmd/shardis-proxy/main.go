@@ -50,6 +50,7 @@ func run(args []string, stderr io.Writer) int {
 		conns     = fs.Int("conns-per-shard", 0, "multiplexed connections per shard (default 2)")
 		lease     = fs.Duration("lease-ttl", 0, "etcd lease TTL of the proxy's registration (default 10s)")
 		pipeline  = fs.Int("max-pipeline", 0, "requests in flight per client (default 1024)")
+		txTimeout = fs.Duration("tx-timeout", 0, "time a shard keeps a cross-shard write prepared (or a cross-shard read's locks) before resolving it by itself (default 3s)")
 		logLevel  = fs.String("log-level", "info", "debug, info, warn or error")
 		logFormat = fs.String("log-format", "text", "text or json")
 	)
@@ -97,7 +98,7 @@ func run(args []string, stderr io.Writer) int {
 		Listen: *listen, Etcd: strings.Split(*etcd, ","), Cluster: *cluster, ID: *id,
 		Password: *pass, Secret: *secret, Metrics: *metrics,
 		BackendTimeout: *btimeout, DialTimeout: *dtimeout, ConnsPerShard: *conns,
-		LeaseTTL: *lease, MaxPipeline: *pipeline, Logger: log, Version: Version,
+		LeaseTTL: *lease, MaxPipeline: *pipeline, TxTimeout: *txTimeout, Logger: log, Version: Version,
 	})
 	if err != nil {
 		log.Error("cannot start", "err", err)

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -529,20 +530,64 @@ func (q *waitQueue) takeAll() []Waiter {
 // Do sends cmd, flushes and waits for the reply, which it returns (a
 // copy). For callers that need a reply before going on (SCAN steps).
 func (c *Conn) Do(cmd []byte) []byte {
-	w := &syncWaiter{done: make(chan struct{})}
-	c.Send(w, cmd)
-	c.Flush()
-	<-w.done
-	return w.reply
+	return SendAll([]*Conn{c}, [][]byte{cmd}).Wait()[0]
 }
 
-type syncWaiter struct {
-	reply []byte
-	done  chan struct{}
+// Group collects the replies to requests sent at once to several
+// connections (SendAll).
+type Group struct {
+	replies [][]byte
+	ws      []groupWaiter
+	left    atomic.Int32
+	done    chan struct{}
 }
 
-func (w *syncWaiter) Reply(raw []byte) Flusher {
-	w.reply = append([]byte(nil), raw...)
-	close(w.done)
+type groupWaiter struct {
+	g *Group
+	i int
+}
+
+func (w *groupWaiter) Reply(raw []byte) Flusher {
+	w.g.replies[w.i] = append([]byte(nil), raw...)
+	if w.g.left.Add(-1) == 0 {
+		close(w.g.done)
+	}
 	return nil
 }
+
+// SendAll sends cmds[i] on conns[i] and flushes each connection once, so
+// the shards work on them in parallel; Wait returns the replies. The
+// requests are queued on their connections before SendAll returns, so a
+// request sent afterwards on one of them is answered after.
+func SendAll(conns []*Conn, cmds [][]byte) *Group {
+	g := &Group{replies: make([][]byte, len(cmds)), ws: make([]groupWaiter, len(cmds)), done: make(chan struct{})}
+	g.left.Store(int32(len(cmds)))
+	if len(cmds) == 0 {
+		close(g.done)
+	}
+	for i, cmd := range cmds {
+		g.ws[i] = groupWaiter{g, i}
+		conns[i].Send(&g.ws[i], cmd)
+	}
+	for i, c := range conns {
+		if !slices.Contains(conns[:i], c) {
+			c.Flush()
+		}
+	}
+	return g
+}
+
+// Wait blocks until every request has its reply (or a CLUSTERDOWN error)
+// and returns the replies in the order of the commands.
+func (g *Group) Wait() [][]byte {
+	<-g.done
+	return g.replies
+}
+
+// Ignore is the Waiter of a request whose reply nobody reads
+// (fire-and-forget).
+var Ignore Waiter = ignore{}
+
+type ignore struct{}
+
+func (ignore) Reply([]byte) Flusher { return nil }

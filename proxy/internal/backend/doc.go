@@ -20,7 +20,13 @@
 //
 // A Pool is a few Conns to one shard per protocol version (RESP2 and, made
 // on first use, RESP3). A session always uses the same Conn of a pool, so
-// its requests to one shard execute in the order it sent them.
+// its requests to one shard execute in the order it sent them. A Pool also
+// has control Conns (RESP2, made on first use) that carry only the
+// messages of cross-shard transactions and reads, never a client command:
+// a shard holds a client command that touches a prepared transaction's
+// keys until the transaction is decided, so the decision must not queue
+// behind it. SendAll sends requests to several Conns at once and waits
+// for all the replies.
 //
 // A Dedicated connection is owned by one client session for commands that
 // need a connection of their own: blocking commands, transactions (WATCH

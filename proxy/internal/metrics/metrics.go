@@ -3,6 +3,7 @@
 package metrics
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +22,33 @@ type Metrics struct {
 	conns         prometheus.Gauge
 	connsTotal    prometheus.Counter
 	mapVersion    prometheus.Gauge
+
+	// Cross-shard transactions: counted here (INFO reads them) and
+	// exported through CounterFuncs.
+	tx struct {
+		started, committed, aborted, retries, unknown atomic.Uint64
+	}
+	txLat prometheus.Observer
+}
+
+// TxOutcome is how a cross-shard transaction ended.
+type TxOutcome int
+
+// Outcomes of a transaction.
+const (
+	// TxCommitted: the writes happened.
+	TxCommitted TxOutcome = iota
+	// TxAborted: nothing was written (MSETNX found a key, a shard
+	// refused or was unreachable at prepare, conflicts persisted).
+	TxAborted
+	// TxUnknown: the primary could not be reached at the commit step; the
+	// shards settle the transaction by themselves.
+	TxUnknown
+)
+
+// TxCounts are the transaction counters since the proxy started.
+type TxCounts struct {
+	Started, Committed, Aborted, Retries, Unknown uint64
 }
 
 // Cmd holds one command's series, looked up once per request without
@@ -60,7 +88,22 @@ func New() *Metrics {
 			Name: "shardis_proxy_slot_map_version", Help: "Version of the slot map in use.",
 		}),
 	}
-	reg.MustRegister(ops, lat, m.backendErrors, m.conns, m.connsTotal, m.mapVersion)
+	txLat := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "shardis_proxy_transaction_duration_seconds",
+		Help:    "Time a cross-shard write (two-phase commit) took, retries included, whatever its outcome.",
+		Buckets: []float64{100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 1, 5},
+	})
+	m.txLat = txLat
+	counter := func(name, help string, v *atomic.Uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v.Load()) })
+	}
+	reg.MustRegister(ops, lat, m.backendErrors, m.conns, m.connsTotal, m.mapVersion, txLat,
+		counter("shardis_proxy_transactions_started_total", "Cross-shard writes coordinated with two-phase commit.", &m.tx.started),
+		counter("shardis_proxy_transactions_committed_total", "Cross-shard writes committed.", &m.tx.committed),
+		counter("shardis_proxy_transactions_aborted_total", "Cross-shard writes that ended without writing anything.", &m.tx.aborted),
+		counter("shardis_proxy_transaction_retries_total", "Attempts of cross-shard writes aborted by a lock conflict and retried.", &m.tx.retries),
+		counter("shardis_proxy_transactions_outcome_unknown_total", "Cross-shard writes whose primary shard could not be reached at the commit step.", &m.tx.unknown),
+	)
 	for _, s := range command.All() {
 		c := &Cmd{ops: ops.WithLabelValues(s.Name), lat: lat.WithLabelValues(s.Name)}
 		m.cmds[s.Name] = c
@@ -127,5 +170,46 @@ func (m *Metrics) ConnClosed() {
 func (m *Metrics) MapVersion(v uint64) {
 	if m != nil {
 		m.mapVersion.Set(float64(v))
+	}
+}
+
+// TxStarted counts a cross-shard transaction that starts.
+func (m *Metrics) TxStarted() {
+	if m != nil {
+		m.tx.started.Add(1)
+	}
+}
+
+// TxRetry counts an attempt aborted by a conflict and retried.
+func (m *Metrics) TxRetry() {
+	if m != nil {
+		m.tx.retries.Add(1)
+	}
+}
+
+// TxDone records how a transaction ended and how long it took.
+func (m *Metrics) TxDone(o TxOutcome, d time.Duration) {
+	if m == nil {
+		return
+	}
+	switch o {
+	case TxCommitted:
+		m.tx.committed.Add(1)
+	case TxAborted:
+		m.tx.aborted.Add(1)
+	case TxUnknown:
+		m.tx.unknown.Add(1)
+	}
+	m.txLat.Observe(d.Seconds())
+}
+
+// Tx returns the transaction counters (zero for a nil Metrics).
+func (m *Metrics) Tx() TxCounts {
+	if m == nil {
+		return TxCounts{}
+	}
+	return TxCounts{
+		Started: m.tx.started.Load(), Committed: m.tx.committed.Load(), Aborted: m.tx.aborted.Load(),
+		Retries: m.tx.retries.Load(), Unknown: m.tx.unknown.Load(),
 	}
 }

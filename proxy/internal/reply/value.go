@@ -116,3 +116,21 @@ func ArrayHeader(raw []byte) (n int, hdrLen int, ok bool) {
 
 // Skip returns the end of the complete element that starts at raw[pos:].
 func Skip(raw []byte, pos int) (int, error) { return skip(raw, pos) }
+
+// ErrCode returns the code of an error reply, its first word ("ERR",
+// "TXCONFLICT", ...), and "" for other replies.
+func ErrCode(raw []byte) string {
+	if !IsError(raw) {
+		return ""
+	}
+	msg, ok := Str(raw)
+	if !ok { // a RESP3 blob error
+		return ""
+	}
+	for i, ch := range msg {
+		if ch == ' ' {
+			return string(msg[:i])
+		}
+	}
+	return string(msg)
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/shardis/shardis/proxy/internal/metrics"
 	"github.com/shardis/shardis/proxy/internal/router"
 	"github.com/shardis/shardis/proxy/internal/session"
+	"github.com/shardis/shardis/proxy/internal/twophase"
 )
 
 // Options configures a proxy. Zero values mean the documented defaults.
@@ -56,6 +57,10 @@ type Options struct {
 	LeaseTTL time.Duration
 	// MaxPipeline caps the requests in flight per client (default 1024).
 	MaxPipeline int
+	// TxTimeout is how long a shard keeps a cross-shard transaction
+	// prepared, or a cross-shard read's shared locks, before resolving
+	// them by itself (default 3s).
+	TxTimeout time.Duration
 	// Logger; nil discards.
 	Logger *slog.Logger
 	// Version is reported by INFO.
@@ -91,6 +96,9 @@ func (o *Options) Validate() error {
 	if o.MaxPipeline <= 0 {
 		o.MaxPipeline = 1024
 	}
+	if o.TxTimeout <= 0 {
+		o.TxTimeout = twophase.DefaultTimeout
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -110,6 +118,7 @@ type Proxy struct {
 	reg     *topology.Registration
 	router  *router.Router
 	env     *session.Env
+	tx      *twophase.Coordinator
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	conns   sync.WaitGroup
@@ -153,8 +162,9 @@ func Start(opts Options) (*Proxy, error) {
 	if err != nil {
 		return fail(fmt.Errorf("proxy: cannot register in etcd: %w", err))
 	}
+	p.tx = twophase.New(twophase.Options{ProxyID: p.reg.Proxy().ID, Timeout: opts.TxTimeout, Metrics: m, Logger: log})
 	p.env = &session.Env{
-		Router: p.router, Backend: bopts, Password: opts.Password, Metrics: m, Log: log,
+		Router: p.router, Backend: bopts, Tx: p.tx, Password: opts.Password, Metrics: m, Log: log,
 		ProxyID: p.reg.Proxy().ID, Addr: p.ln.Addr().String(), Started: time.Now(), Version: opts.Version,
 		Clients: session.NewClients(), MaxPipeline: opts.MaxPipeline,
 	}
@@ -187,6 +197,7 @@ func (p *Proxy) configList() [][2]string {
 		{"conns-per-shard", strconv.Itoa(o.ConnsPerShard)},
 		{"lease-ttl", o.LeaseTTL.String()},
 		{"max-pipeline", strconv.Itoa(o.MaxPipeline)},
+		{"tx-timeout", o.TxTimeout.String()},
 		{"databases", "1"},
 		{"cluster-enabled", "no"},
 	}
@@ -250,7 +261,9 @@ func (p *Proxy) accept(ctx context.Context) {
 }
 
 // Close stops the proxy: it stops accepting, closes client connections,
-// unregisters from etcd and closes the shard connections.
+// unregisters from etcd and closes the shard connections. A cross-shard
+// write in progress is carried to its decision first (a conflict backoff
+// ends at once).
 func (p *Proxy) Close() error {
 	if p.ln != nil {
 		p.ln.Close()
@@ -271,6 +284,11 @@ func (p *Proxy) Close() error {
 	p.wg.Wait()
 	if p.router != nil {
 		p.router.Close()
+	}
+	if p.tx != nil {
+		// After the pools closed: what still waits for a shard's reply
+		// fails at once.
+		p.tx.Wait()
 	}
 	if p.etcd != nil {
 		p.etcd.Close()

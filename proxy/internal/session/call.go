@@ -25,6 +25,11 @@ type call struct {
 	merge func(c *call) []byte
 	// mget, for an MGET across shards, is each key's group (sub index).
 	mget []uint16
+	// pools are the shards of a fan-out over keys, one per sub.
+	pools []*backend.Pool
+	// readID, if set, names the shared locks that the subs (SHARDIS.LOCKREAD)
+	// take on the shards in pools; released once every sub is answered.
+	readID string
 	// ready: the reply is final (guarded by s.omu).
 	ready bool
 	// quit closes the connection after the reply.
@@ -77,6 +82,9 @@ func (c *call) release() {
 	c.left = 0
 	c.merge = nil
 	c.mget = c.mget[:0]
+	clear(c.pools)
+	c.pools = c.pools[:0]
+	c.readID = ""
 	c.ready, c.quit = false, false
 	c.done, c.drop = nil, nil
 	c.start, c.cmd = time.Time{}, nil

@@ -3,6 +3,7 @@ package session
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -10,9 +11,11 @@ import (
 	"github.com/shardis/shardis/pkg/command"
 	"github.com/shardis/shardis/pkg/resp"
 	"github.com/shardis/shardis/pkg/slot"
+	"github.com/shardis/shardis/pkg/twopc"
 	"github.com/shardis/shardis/proxy/internal/backend"
 	"github.com/shardis/shardis/proxy/internal/reply"
 	"github.com/shardis/shardis/proxy/internal/router"
+	"github.com/shardis/shardis/proxy/internal/twophase"
 )
 
 // Commands that span shards: multi-key fan-out and whole-keyspace
@@ -156,46 +159,69 @@ func mergeKeyspace(c *call) string {
 }
 
 // multiShard handles a keyed command whose keys live on several shards:
-// MGET, EXISTS and TOUCH fan out (one sub-command per shard, in
-// parallel); every other command fails with CROSSSLOT.
+// MGET and EXISTS are isolated reads over the shards, TOUCH a plain
+// fan-out, MSET, MSETNX, DEL and UNLINK atomic writes (two-phase commit);
+// every other command fails with CROSSSLOT.
 func (s *Session) multiShard(spec *command.Spec, t *router.Table, args [][]byte, pos []int) *call {
 	switch spec.Name {
 	case "mget", "exists", "touch":
-	default:
-		return errCall(errCrossSlot)
+		return s.fanKeys(spec, t, args, pos)
+	case "mset", "msetnx", "del", "unlink":
+		return s.crossWrite(spec, t, args, pos)
 	}
-	// One sub per shard, in the order the shards first appear; each key's
-	// sub is remembered for MGET's merge.
-	c := s.newCall()
-	var pools [8]*backend.Pool
-	ps := pools[:0]
+	return errCall(errCrossSlot)
+}
+
+// groupKeys assigns the keys at pos to their shards: it appends to pools
+// the shards in the order they first appear and to kg each key's index
+// in pools.
+func groupKeys(t *router.Table, args [][]byte, pos []int, pools []*backend.Pool, kg []uint16) ([]*backend.Pool, []uint16) {
 	for _, at := range pos {
 		p := owner(t, args[at])
-		g := 0
-		for g < len(ps) && ps[g] != p {
-			g++
+		g := slices.Index(pools, p)
+		if g < 0 {
+			g = len(pools)
+			pools = append(pools, p)
 		}
-		if g == len(ps) {
-			ps = append(ps, p)
-			c.addSub(p.Conn(s.id, s.proto))
-		}
-		c.mget = append(c.mget, uint16(g))
+		kg = append(kg, uint16(g))
 	}
-	for g := range c.subs {
-		u := &c.subs[g]
-		n := 1
-		for _, kg := range c.mget {
+	return pools, kg
+}
+
+// fanKeys sends one sub-command per shard with that shard's keys, in
+// parallel, and merges the replies in request order (MGET) or sums them.
+// MGET and EXISTS go as SHARDIS.LOCKREAD: each shard waits for the
+// transactions prepared on its keys and holds shared locks on them until
+// every shard has answered, so the read never sees half of a cross-shard
+// write.
+func (s *Session) fanKeys(spec *command.Spec, t *router.Table, args [][]byte, pos []int) *call {
+	c := s.newCall()
+	c.pools, c.mget = groupKeys(t, args, pos, c.pools, c.mget)
+	var inner string
+	switch spec.Name {
+	case "mget":
+		inner = "MGET"
+	case "exists":
+		inner = "EXISTS"
+	}
+	if inner != "" {
+		c.readID = s.env.Tx.ReadID()
+	}
+	for g, p := range c.pools {
+		i := c.addSub(p.Conn(s.id, s.proto))
+		cmd := append(s.keyBuf[:0], args[0])
+		for k, kg := range c.mget {
 			if int(kg) == g {
-				n++
+				cmd = append(cmd, args[pos[k]])
 			}
 		}
-		u.cmd = resp.AppendArray(u.cmd, n)
-		u.cmd = resp.AppendBulk(u.cmd, args[0])
-		for i, kg := range c.mget {
-			if int(kg) == g {
-				u.cmd = resp.AppendBulk(u.cmd, args[pos[i]])
-			}
+		if inner != "" {
+			c.subs[i].cmd = twopc.AppendLockRead(c.subs[i].cmd, c.readID, twophase.ReadLockTTLMs, inner, cmd[1:])
+		} else {
+			c.subs[i].cmd = backend.EncodeArgs(c.subs[i].cmd, cmd)
 		}
+		clear(cmd) // they alias the client's request
+		s.keyBuf = cmd[:0]
 	}
 	if spec.Name == "mget" {
 		c.merge = mergeMGET
@@ -204,6 +230,31 @@ func (s *Session) multiShard(spec *command.Spec, t *router.Table, args [][]byte,
 		c.mget = c.mget[:0]
 	}
 	return c
+}
+
+// crossWrite runs MSET, MSETNX, DEL or UNLINK whose keys span shards as
+// a two-phase commit whose primary is the shard of the first key. It runs
+// once every earlier request of the client is answered, and the client's
+// next requests after it, so the client sees its commands in order.
+func (s *Session) crossWrite(spec *command.Spec, t *router.Table, args [][]byte, pos []int) *call {
+	pairs := spec.Name == "mset" || spec.Name == "msetnx"
+	if pairs && len(args)%2 == 0 {
+		return errCall(fmt.Sprintf("ERR wrong number of arguments for '%s' command", spec.Name))
+	}
+	pools, kg := groupKeys(t, args, pos, nil, nil)
+	parts := make([]twophase.Part, len(pools))
+	for g, p := range pools {
+		parts[g].Pool = p
+	}
+	for k, at := range pos {
+		pt := &parts[kg[k]]
+		pt.Args = append(pt.Args, args[at])
+		if pairs {
+			pt.Args = append(pt.Args, args[at+1])
+		}
+	}
+	s.drain()
+	return s.localCall(s.env.Tx.Run(s.ctx, strings.ToUpper(spec.Name), parts, s.id))
 }
 
 // mergeMGET puts the values the shards returned for their keys back in

@@ -310,6 +310,12 @@ func (s *Session) info(args [][]byte) *call {
 	if want("stats") {
 		fmt.Fprintf(&b, "# Stats\r\ntotal_connections_received:%d\r\n\r\n", s.env.Clients.total.Load())
 	}
+	if want("transactions") {
+		// Cross-shard writes (two-phase commit) since the proxy started.
+		tc := s.env.Metrics.Tx()
+		fmt.Fprintf(&b, "# Transactions\r\ntx_timeout_ms:%d\r\ntx_started:%d\r\ntx_committed:%d\r\ntx_aborted:%d\r\ntx_conflict_retries:%d\r\ntx_outcome_unknown:%d\r\n\r\n",
+			s.env.Tx.TimeoutMs(), tc.Started, tc.Committed, tc.Aborted, tc.Retries, tc.Unknown)
+	}
 	if want("cluster") {
 		b.WriteString("# Cluster\r\ncluster_enabled:0\r\n")
 		if t != nil {

@@ -19,8 +19,9 @@
 //
 // The queue's length caps the pipeline depth. Commands that need a
 // connection of their own (blocking commands, WATCH/MULTI/EXEC, pub/sub)
-// first drain the queue, so they run after everything the client sent
-// before them.
+// and cross-shard writes (a two-phase commit, package twophase, run by
+// the reader goroutine) first drain the queue, so they run after
+// everything the client sent before them.
 package session
 
 import (
@@ -39,6 +40,7 @@ import (
 	"github.com/shardis/shardis/proxy/internal/backend"
 	"github.com/shardis/shardis/proxy/internal/metrics"
 	"github.com/shardis/shardis/proxy/internal/router"
+	"github.com/shardis/shardis/proxy/internal/twophase"
 )
 
 // Env is what every session of a proxy shares. It is read-only after the
@@ -46,6 +48,9 @@ import (
 type Env struct {
 	Router  *router.Router
 	Backend *backend.Options
+	// Tx coordinates cross-shard writes and names cross-shard reads
+	// (required).
+	Tx *twophase.Coordinator
 	// Password is requirepass: "" lets every client in.
 	Password string
 	Metrics  *metrics.Metrics
@@ -67,6 +72,7 @@ type Env struct {
 
 // Session is one client connection.
 type Session struct {
+	ctx   context.Context // ends when the proxy stops
 	env   *Env
 	nc    net.Conn
 	raw   syscall.RawConn // nc's, for non-blocking writes; nil if it has none
@@ -86,6 +92,9 @@ type Session struct {
 	// touched lists the shard connections written to since the last
 	// flush.
 	touched []*backend.Conn
+	// keyBuf is scratch space for the arguments of a fan-out's
+	// sub-command.
+	keyBuf [][]byte
 
 	tx  txState
 	ded map[*backend.Pool]*backend.Dedicated // blocking and tx connections
@@ -120,7 +129,7 @@ type Session struct {
 // Serve runs a session on nc until the client leaves or ctx ends.
 func Serve(ctx context.Context, env *Env, nc net.Conn) {
 	s := &Session{
-		env: env, nc: nc, proto: 2, created: time.Now(),
+		ctx: ctx, env: env, nc: nc, proto: 2, created: time.Now(),
 		authed: env.Password == "",
 		ded:    map[*backend.Pool]*backend.Dedicated{},
 		wake:   make(chan struct{}, 1),
@@ -303,6 +312,11 @@ func (s *Session) subReply(u *sub, raw []byte) backend.Flusher {
 	}
 	if c.merge != nil {
 		c.reply = c.merge(c)
+	}
+	if c.readID != "" {
+		// Every shard answered: the read is complete, its shared locks
+		// can go.
+		s.env.Tx.Unlock(c.readID, c.pools, s.id)
 	}
 	s.omu.Lock()
 	c.ready = true

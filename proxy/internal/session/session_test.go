@@ -16,9 +16,11 @@ import (
 	"github.com/shardis/shardis/pkg/slot"
 	"github.com/shardis/shardis/pkg/topology"
 	"github.com/shardis/shardis/proxy/internal/backend"
+	"github.com/shardis/shardis/proxy/internal/metrics"
 	"github.com/shardis/shardis/proxy/internal/reply"
 	"github.com/shardis/shardis/proxy/internal/router"
 	"github.com/shardis/shardis/proxy/internal/shardtest"
+	"github.com/shardis/shardis/proxy/internal/twophase"
 )
 
 func TestMain(m *testing.M) { shardtest.Main(m) }
@@ -34,6 +36,7 @@ type setup struct {
 	maxPipeline   int
 	connsPerShard int
 	timeout       time.Duration
+	txTimeout     time.Duration
 }
 
 func startProxy(t testing.TB, shardAddrs []string, o setup) *proxy {
@@ -50,9 +53,11 @@ func startProxy(t testing.TB, shardAddrs []string, o setup) *proxy {
 	m := topology.Spread(ids)
 	m.Version = 1
 	r.Apply(m, reg)
+	met := metrics.New()
+	tx := twophase.New(twophase.Options{ProxyID: "p-test", Timeout: o.txTimeout, Metrics: met})
 	env := &Env{
-		Router: r, Backend: bopts, Log: slog.New(slog.DiscardHandler),
-		Clients: NewClients(), MaxPipeline: o.maxPipeline, Started: time.Now(),
+		Router: r, Backend: bopts, Tx: tx, Metrics: met, Log: slog.New(slog.DiscardHandler),
+		Clients: NewClients(), MaxPipeline: o.maxPipeline, Started: time.Now(), ProxyID: "p-test",
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -75,6 +80,7 @@ func startProxy(t testing.TB, shardAddrs []string, o setup) *proxy {
 		env.Clients.KillAll()
 		wg.Wait()
 		r.Close()
+		tx.Wait()
 	})
 	return &proxy{Addr: ln.Addr().String(), env: env}
 }

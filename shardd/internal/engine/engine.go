@@ -266,6 +266,7 @@ func (e *Engine) CloseSession(s *Session) {
 	s.closed.Store(true)
 	e.unwatchAll(s)
 	e.unsubscribeAll(s)
+	e.locks.dropSession(s)
 	if s.out != nil {
 		s.out.drain()
 	}

@@ -37,6 +37,9 @@ type Session struct {
 	depth int
 	// tx is the MULTI/EXEC/WATCH state.
 	tx txState
+	// readIDs are the cross-shard reads whose shared locks the session
+	// took (guarded by Engine.locks.mu): they go when it closes.
+	readIDs map[string]struct{}
 	// subs2 are the session's subscriptions; out, set at the first one,
 	// carries its replies and messages from then on (see pushOut).
 	subs2 subscriptions

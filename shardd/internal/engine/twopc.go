@@ -344,7 +344,7 @@ func cmdLockRead(x *Ctx) {
 		for _, s := range slots {
 			x.e.ks.Lock(s, false)
 		}
-		wait := x.e.locks.share(id, x.db.Index(), keys, time.Now().Add(time.Duration(ttl)*time.Millisecond))
+		wait := x.e.locks.share(x.s, id, x.db.Index(), keys, time.Now().Add(time.Duration(ttl)*time.Millisecond))
 		if wait == nil {
 			break
 		}

@@ -160,6 +160,47 @@ func TestLockReadBlocksPrepareAndWaitsForDecision(t *testing.T) {
 	wantReply(t, c, "ERR: ERR LOCKREAD runs MGET or EXISTS only", "SHARDIS.LOCKREAD", "r4", "50", "GET", "a")
 }
 
+// A writer refused because of shared locks leaves a write intent: new
+// shared locks on its keys wait a moment, so readers cannot starve it.
+func TestRefusedPrepareHoldsOffNewReaders(t *testing.T) {
+	srv := shardtest.Start(t)
+	c := srv.Client(t)
+	wantReply(t, c, int64(0), "SHARDIS.LOCKREAD", "r1", "5000", "EXISTS", "k")
+	wantReply(t, c, "ERR: TXCONFLICT*", "SHARDIS.PREPARE", "w1", "5000", "", "MSET", "k", "1")
+	reader := srv.Client(t)
+	start := time.Now()
+	read := background(func() any { return raw(t, reader, "SHARDIS.LOCKREAD", "r2", "5000", "EXISTS", "k") })
+	wantReply(t, c, "OK", "SHARDIS.UNLOCK", "r1")
+	// The writer comes back within the intent and gets the key first.
+	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "w1", "5000", "", "MSET", "k", "1")
+	wantReply(t, c, "OK", "SHARDIS.COMMIT", "w1")
+	if got, _ := within(read, 5*time.Second); got != int64(1) {
+		t.Fatalf("reader after the writer = %#v; want to see its write", got)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("reader waited %v", d)
+	}
+}
+
+// The shared locks of a reader whose connection closes (a proxy that
+// died) go with it, long before their ttl.
+func TestLockReadEndsWithItsConnection(t *testing.T) {
+	srv := shardtest.Start(t)
+	c := srv.Client(t)
+	reader := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	wantReply(t, reader, int64(0), "SHARDIS.LOCKREAD", "r1", "600000", "EXISTS", "k")
+	wantReply(t, c, "ERR: TXCONFLICT*", "SHARDIS.PREPARE", "w1", "5000", "", "MSET", "k", "1")
+	reader.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for raw(t, c, "SHARDIS.PREPARE", "w1", "5000", "", "MSET", "k", "1") != int64(0) {
+		if time.Now().After(deadline) {
+			t.Fatal("the shared lock outlived its connection")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	wantReply(t, c, "OK", "SHARDIS.COMMIT", "w1")
+}
+
 func TestTxStatusOfUnknownIsAbortForever(t *testing.T) {
 	c := shardtest.Start(t).Client(t)
 	wantReply(t, c, "aborted", "SHARDIS.TXSTATUS", "late")

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The cost of cross-shard atomic writes, on this machine, in one run:
+#
+# 1. Through one shardis-proxy over three shardd (appendonly yes,
+#    everysec): MSET of 10 keys that share a hash tag (one shard, sent as
+#    is) against MSET of 10 random keys (three shards, two-phase commit),
+#    redis-benchmark -c 50, alternating, twice. Prints requests/s and p50
+#    and the ratios cross/single (targets: throughput >= 0.5, p50 <= 3).
+# 2. With -b REV: GET and SET (-c 50, plain and -P 16) through a cluster
+#    built from this checkout and one built from git revision REV (e.g.
+#    the commit before two-phase commit), alternating, twice: single-key
+#    commands must not be more than 5% slower.
+#
+# Usage: tools/bench/twopc-benchmark.sh [-n requests] [-b REV]
+# Needs redis-benchmark and redis-cli (Debian: redis-tools).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+requests=100000
+base=
+while getopts "n:b:" opt; do
+	case $opt in
+	n) requests=$OPTARG ;;
+	b) base=$OPTARG ;;
+	*) echo "usage: $0 [-n requests] [-b REV]" >&2; exit 2 ;;
+	esac
+done
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	if [ -d "$work/base-src" ]; then git worktree remove --force "$work/base-src" >/dev/null 2>&1 || true; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+wait_port() {
+	for _ in $(seq 200); do
+		if redis-cli -p "$1" ping >/dev/null 2>&1; then return 0; fi
+		sleep 0.05
+	done
+	echo "nothing answers on port $1" >&2
+	exit 1
+}
+
+# build SRC DEST: the three binaries of the checkout at SRC into DEST.
+build() {
+	mkdir -p "$2"
+	(cd "$1" && go build -o "$2/shardd" ./shardd/cmd/shardd &&
+		go build -o "$2/shardis-meta" ./meta/cmd/shardis-meta &&
+		go build -o "$2/shardis-proxy" ./proxy/cmd/shardis-proxy)
+}
+
+# cluster BIN NAME: etcd, three shardd and a proxy from BIN; sets $proxy.
+cluster() {
+	local bin=$1 dir=$work/$2 e s addrs=()
+	mkdir -p "$dir/etcd"
+	e=$(free_port)
+	"$bin/shardis-meta" etcd --data-dir "$dir/etcd" --listen "127.0.0.1:$e" >/dev/null 2>"$dir/etcd.log" &
+	pids+=($!)
+	for i in 1 2 3; do
+		s=$(free_port)
+		mkdir -p "$dir/s$i"
+		"$bin/shardd" --port "$s" --dir "$dir/s$i" --appendonly yes --appendfsync everysec --save '' 2>"$dir/s$i.log" &
+		pids+=($!)
+		wait_port "$s"
+		addrs+=("127.0.0.1:$s")
+	done
+	for _ in $(seq 100); do
+		"$bin/shardis-meta" --etcd "127.0.0.1:$e" init --shards "$(
+			IFS=,
+			echo "${addrs[*]}"
+		)" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	proxy=$(free_port)
+	"$bin/shardis-proxy" --listen "127.0.0.1:$proxy" --etcd "127.0.0.1:$e" 2>"$dir/proxy.log" &
+	pids+=($!)
+	wait_port "$proxy"
+	for _ in $(seq 100); do
+		redis-cli -p "$proxy" set probe 1 2>/dev/null | grep -q OK && break
+		sleep 0.1
+	done
+}
+
+# mset PORT KEYPREFIX -> "rps p50": MSET of 10 keys KEYPREFIX__rand_int__.
+mset() {
+	local args=() i
+	for i in $(seq 10); do args+=("$2$i:__rand_int__" v); done
+	redis-benchmark -p "$1" -c 50 -n "$requests" -r 100000 --csv MSET "${args[@]}" 2>/dev/null | tail -1 |
+		awk -F'","' '{gsub(/"/,"",$2); print $2, $5}'
+}
+
+# single PORT TEST PIPELINE -> "rps p99"
+single() {
+	redis-benchmark -p "$1" -c 50 -n "$requests" -P "$3" -r 100000 -t "$2" --csv 2>/dev/null | tail -1 |
+		awk -F'","' '{gsub(/"/,"",$2); gsub(/"/,"",$7); print $2, $7}'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+build "$PWD" "$work/bin"
+cluster "$work/bin" new
+new=$proxy
+
+echo "MSET of 10 keys through one proxy, 3 shards, -c 50"
+printf '%-5s | %12s %8s | %12s %8s | %10s %8s\n' run single p50ms cross p50ms rps-ratio p50-ratio
+for run in 1 2; do
+	read -r srps sp50 <<<"$(mset "$new" "{one}:")"
+	read -r crps cp50 <<<"$(mset "$new" "k")"
+	printf '%-5s | %12s %8s | %12s %8s | %10s %8s\n' "$run" "$srps" "$sp50" "$crps" "$cp50" "$(ratio "$crps" "$srps")" "$(ratio "$cp50" "$sp50")"
+done
+
+if [ -n "$base" ]; then
+	git worktree add --detach "$work/base-src" "$base" >/dev/null 2>&1
+	build "$work/base-src" "$work/base-bin"
+	cluster "$work/base-bin" base
+	old=$proxy
+	echo
+	echo "single-key commands: this checkout against $base, -c 50"
+	printf '%-5s %3s %3s | %12s %8s | %12s %8s | %6s\n' test P run new p99ms base p99ms ratio
+	for pipe in 1 16; do
+		for t in get set; do
+			for run in 1 2; do
+				read -r nrps np99 <<<"$(single "$new" "$t" "$pipe")"
+				read -r orps op99 <<<"$(single "$old" "$t" "$pipe")"
+				printf '%-5s %3s %3s | %12s %8s | %12s %8s | %6s\n' "$t" "$pipe" "$run" "$nrps" "$np99" "$orps" "$op99" "$(ratio "$nrps" "$orps")"
+			done
+		done
+	done
+fi
