@@ -141,7 +141,7 @@ func (c *Client) Cluster(ctx context.Context) (*Cluster, error) {
 
 // Registry reads the shard registry.
 func (c *Client) Registry(ctx context.Context) (*Registry, error) {
-	reg, _, err := c.load(ctx)
+	reg, _, err := c.Load(ctx)
 	return reg, err
 }
 
@@ -158,8 +158,9 @@ func (c *Client) SlotMap(ctx context.Context) (*SlotMap, error) {
 	return decodeSlotMap(resp.Kvs[0].Value, resp.Kvs[0].ModRevision)
 }
 
-// load reads the registry and the slot map at one revision.
-func (c *Client) load(ctx context.Context) (*Registry, *SlotMap, error) {
+// Load reads the registry and the slot map at one revision: what a caller
+// of SwapSlotMap needs as prev and reg.
+func (c *Client) Load(ctx context.Context) (*Registry, *SlotMap, error) {
 	rk, mk := c.keys.registry(), c.keys.slotMap()
 	resp, err := c.etcd.Txn(ctx).Then(clientv3.OpGet(rk), clientv3.OpGet(mk)).Commit()
 	if err != nil {
@@ -271,7 +272,7 @@ func removeShard(ss []Shard, id string) []Shard {
 // removal cannot race with a map update that gives the shard slots.
 func (c *Client) updateRegistry(ctx context.Context, fn func(*Registry, *SlotMap) error) error {
 	for attempt := 0; ; attempt++ {
-		reg, m, err := c.load(ctx)
+		reg, m, err := c.Load(ctx)
 		if err != nil {
 			return err
 		}
@@ -338,7 +339,7 @@ func (c *Client) SwapSlotMap(ctx context.Context, prev *SlotMap, reg *Registry, 
 // returned.
 func (c *Client) UpdateSlotMap(ctx context.Context, fn func(m *SlotMap, reg *Registry) error) (*SlotMap, error) {
 	for attempt := 0; ; attempt++ {
-		reg, cur, err := c.load(ctx)
+		reg, cur, err := c.Load(ctx)
 		if err != nil {
 			return nil, err
 		}

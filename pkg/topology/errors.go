@@ -28,6 +28,11 @@ var (
 	// ErrFormat means a stored document has a format this version of
 	// Shardis does not know (written by a newer version) or is corrupt.
 	ErrFormat = errors.New("topology: unknown document format")
+	// ErrNoReshard means no resharding job is in progress.
+	ErrNoReshard = errors.New("topology: no resharding job in progress")
+	// ErrReshardRunning means a resharding job is in progress, so another
+	// cannot start.
+	ErrReshardRunning = errors.New("topology: a resharding job is in progress")
 	// ErrBarrierTimeout is wrapped by *BarrierError.
 	ErrBarrierTimeout = errors.New("topology: barrier timed out")
 )

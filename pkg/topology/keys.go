@@ -7,6 +7,7 @@ package topology
 //	/shardis/<cluster>/shards         Registry document: every shard and its address
 //	/shardis/<cluster>/slotmap        SlotMap document: owner of every slot, migrations
 //	/shardis/<cluster>/proxies/<id>   Proxy document, attached to the proxy's lease
+//	/shardis/<cluster>/reshard        Reshard document: the resharding job in progress, if any
 
 // Root is the prefix of every Shardis key in etcd.
 const Root = "/shardis/"
@@ -24,6 +25,7 @@ func newKeys(cluster string) keys { return keys{prefix: Prefix(cluster)} }
 func (k keys) cluster() string  { return k.prefix + "cluster" }
 func (k keys) registry() string { return k.prefix + "shards" }
 func (k keys) slotMap() string  { return k.prefix + "slotmap" }
+func (k keys) reshard() string  { return k.prefix + "reshard" }
 
 // proxies is the prefix of all proxy registrations.
 func (k keys) proxies() string { return k.prefix + "proxies/" }

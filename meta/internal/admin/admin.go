@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shardis/shardis/meta/internal/probe"
+	"github.com/shardis/shardis/pkg/migrate"
 	"github.com/shardis/shardis/pkg/topology"
 )
 
@@ -50,9 +51,18 @@ func (a *Admin) Init(ctx context.Context, addrs []string) (*topology.Snapshot, e
 	if err := a.pingAll(ctx, addrs); err != nil {
 		return nil, err
 	}
+	// Fencing is on from the start: each shard gets the table of map
+	// version 1 before the map exists. Init spreads the slots over the
+	// shards in the order given, as Spread does here with the addresses
+	// standing in for the IDs Init will give them.
 	shards := make([]topology.Shard, len(addrs))
+	byAddr := make([]topology.Shard, len(addrs))
 	for i, addr := range addrs {
 		shards[i].Addr = addr
+		byAddr[i] = topology.Shard{ID: addr, Addr: addr}
+	}
+	if err := a.pushTables(ctx, byAddr, topology.Spread(addrs), 1); err != nil {
+		return nil, staleHint(err)
 	}
 	snap, err := a.Topo.Init(ctx, shards)
 	if errors.Is(err, topology.ErrClusterExists) {
@@ -101,7 +111,26 @@ func (a *Admin) AddShard(ctx context.Context, addr, id string) (topology.Shard, 
 	if err := probe.Ping(ctx, addr, a.Probe); err != nil {
 		return topology.Shard{}, err
 	}
+	// An empty table, so that the shard refuses every key until slots
+	// move to it, rather than serve them all as a standalone shard does.
+	_, m, err := a.Topo.Load(ctx)
+	if err != nil {
+		return topology.Shard{}, err
+	}
+	c := probe.Dial(addr, a.Probe)
+	defer c.Close()
+	if err := c.SetSlots(ctx, &migrate.Table{Version: m.Version}); err != nil {
+		return topology.Shard{}, staleHint(err)
+	}
 	return a.Topo.AddShard(ctx, topology.Shard{Addr: addr, ID: id})
+}
+
+// staleHint explains a new shard that refuses its first slot table.
+func staleHint(err error) error {
+	if errors.Is(err, probe.ErrStaleTable) {
+		return fmt.Errorf("%w; the shard belonged to another cluster: stop it, delete shardis-slots.conf in its dir and start it again", err)
+	}
+	return err
 }
 
 // RemoveShard unregisters shard id, which must own no slot. The error for
@@ -145,6 +174,9 @@ func (a *Admin) hint(err error) error {
 	}
 	if errors.Is(err, topology.ErrShardNotFound) {
 		return fmt.Errorf("%w; 'shardis-meta shard list' shows the shards", err)
+	}
+	if errors.Is(err, topology.ErrReshardRunning) {
+		return fmt.Errorf("%w; %s", err, jobHint)
 	}
 	return err
 }
@@ -260,6 +292,8 @@ type StatusReport struct {
 	// InDoubtAge on some shard: normally none, since a coordinator
 	// decides within milliseconds.
 	InDoubt []InDoubtTx `json:"in_doubt_transactions"`
+	// Reshard is the resharding job in progress, or nil.
+	Reshard *ReshardStatus `json:"reshard"`
 }
 
 // InDoubtTx is a prepared transaction on one shard.
@@ -281,6 +315,10 @@ func (a *Admin) Status(ctx context.Context) (*StatusReport, error) {
 		return nil, a.hint(err)
 	}
 	m := snap.SlotMap
+	j, err := a.Topo.Reshard(ctx)
+	if err != nil && !errors.Is(err, topology.ErrNoReshard) {
+		return nil, err
+	}
 	r := &StatusReport{
 		Cluster:    snap.Cluster.Name,
 		Created:    snap.Cluster.Created,
@@ -289,6 +327,7 @@ func (a *Admin) Status(ctx context.Context) (*StatusReport, error) {
 		Proxies:    []ProxyStatus{},
 		Migrations: m.MigrationRanges(),
 		InDoubt:    []InDoubtTx{},
+		Reshard:    reshardStatus(j),
 	}
 	if r.Migrations == nil {
 		r.Migrations = []topology.MigrationRange{}

@@ -51,17 +51,36 @@ Commands:
         run a single-node etcd until SIGINT/SIGTERM (prints its URL)
   init --shards HOST:PORT,...
         create the cluster and spread the 16384 slots over the shards
-  shard add HOST:PORT [--id ID]
-        register a shard; it gets slots only when slots are moved to it
+  shard add HOST:PORT [--id ID] [--rebalance [JOB FLAGS]]
+        register a shard; with --rebalance, then move slots to it until
+        every shard has an even share (else it gets no slots)
   shard list [--json]
         list the registered shards
-  shard remove ID
-        unregister a shard that owns no slots
+  shard remove ID [--drain [JOB FLAGS]]
+        unregister a shard that owns no slots; with --drain, first move
+        all its slots to the other shards, evenly
   slots [--json]
         the slot map as ranges per shard
+  slots move FIRST-LAST[,...] --to ID [--dry-run] [JOB FLAGS]
+        move slots, with their keys, to a shard
+  rebalance [--dry-run] [JOB FLAGS]
+        move as few slots as possible so that every shard has 16384/n
+  rebalance --resume | --abort [--max-keys-per-sec N]
+        continue the resharding job in progress (after Ctrl-C or a
+        crash), or end it with its current batch moved back
   status [--json]
         shards (reachability, keys, memory, slots), proxies, migrations,
-        and cross-shard transactions prepared for more than 2 seconds
+        the resharding job in progress, and cross-shard transactions
+        prepared for more than 2 seconds
+
+Job flags (slots move, rebalance, shard add --rebalance, shard remove
+--drain). One job runs at a time; Ctrl-C stops it after its current step:
+  --batch-slots N        slots marked, copied and finished together
+                         (default 256)
+  --max-keys-per-sec N   copy throttle (default 0: none)
+  --barrier-timeout D    limit of each wait for the proxies to apply a
+                         map version; keep it above their lease TTL
+                         (default 30s)
 
 Flags, accepted before or after the command:
   --etcd ENDPOINTS    comma-separated etcd endpoints
@@ -198,7 +217,12 @@ func (r *runner) run(ctx context.Context, args []string) error {
 			return usagef("shard: unknown subcommand %q (want add, list or remove)", sub)
 		}
 	case "slots":
+		if len(args) > 0 && args[0] == "move" {
+			return r.slotsMove(ctx, args[1:])
+		}
 		return r.slots(ctx, args)
+	case "rebalance":
+		return r.rebalance(ctx, args)
 	case "status":
 		return r.status(ctx, args)
 	default:
@@ -361,6 +385,9 @@ func slotsOf(snap *topology.Snapshot) []admin.ShardEntry {
 func (r *runner) shardAdd(ctx context.Context, args []string) error {
 	fs := r.newFlagSet("shard add")
 	id := fs.String("id", "", "shard ID (default: the next free s<N>)")
+	rebalance := fs.Bool("rebalance", false, "then move slots to it until the slots are spread evenly")
+	var jf jobFlags
+	jf.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -368,17 +395,32 @@ func (r *runner) shardAdd(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return usagef("shard add: want one address host:port")
 	}
-	a, done, err := r.connect(ctx)
-	if err != nil {
-		return err
+	if !*rebalance {
+		a, done, err := r.connect(ctx)
+		if err != nil {
+			return err
+		}
+		defer done()
+		s, err := a.AddShard(ctx, pos[0], *id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(r.stdout, "added shard %s at %s (it owns no slots yet)\n", s.ID, s.Addr)
+		return nil
 	}
-	defer done()
-	s, err := a.AddShard(ctx, pos[0], *id)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(r.stdout, "added shard %s at %s (it owns no slots yet)\n", s.ID, s.Addr)
-	return nil
+	return r.job(ctx, fs, &jf, false, func(a *admin.Admin) ([]topology.Move, error) {
+		// Refused before registering, not after: a shard added without
+		// its slots would need a second command.
+		if err := a.NoJob(ctx); err != nil {
+			return nil, err
+		}
+		s, err := a.AddShard(ctx, pos[0], *id)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(r.stdout, "added shard %s at %s\n", s.ID, s.Addr)
+		return a.PlanRebalance(ctx, "", jf.batch)
+	}, nil)
 }
 
 func (r *runner) shardList(ctx context.Context, args []string) error {
@@ -409,6 +451,9 @@ func (r *runner) shardList(ctx context.Context, args []string) error {
 
 func (r *runner) shardRemove(ctx context.Context, args []string) error {
 	fs := r.newFlagSet("shard remove")
+	drain := fs.Bool("drain", false, "first move all its slots to the other shards, evenly")
+	var jf jobFlags
+	jf.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -416,17 +461,27 @@ func (r *runner) shardRemove(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return usagef("shard remove: want one shard ID")
 	}
-	a, done, err := r.connect(ctx)
-	if err != nil {
-		return err
+	id := pos[0]
+	remove := func(a *admin.Admin) error {
+		s, err := a.RemoveShard(ctx, id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(r.stdout, "removed shard %s (%s)\n", s.ID, s.Addr)
+		return nil
 	}
-	defer done()
-	s, err := a.RemoveShard(ctx, pos[0])
-	if err != nil {
-		return err
+	if !*drain {
+		a, done, err := r.connect(ctx)
+		if err != nil {
+			return err
+		}
+		defer done()
+		return remove(a)
 	}
-	fmt.Fprintf(r.stdout, "removed shard %s (%s)\n", s.ID, s.Addr)
-	return nil
+	err = r.job(ctx, fs, &jf, false, func(a *admin.Admin) ([]topology.Move, error) {
+		return a.PlanRebalance(ctx, id, jf.batch)
+	}, remove)
+	return errDrainInterrupted(err, id)
 }
 
 func (r *runner) slots(ctx context.Context, args []string) error {

@@ -93,6 +93,8 @@ func (r *runner) printStatus(rep *admin.StatusReport) {
 	fmt.Fprintln(r.stdout)
 	r.printMigrations(rep.Migrations)
 	fmt.Fprintln(r.stdout)
+	r.printJob(rep.Reshard)
+	fmt.Fprintln(r.stdout)
 	if len(rep.InDoubt) == 0 {
 		fmt.Fprintln(r.stdout, "no in-doubt transactions")
 		return
@@ -103,6 +105,41 @@ func (r *runner) printStatus(rep *admin.StatusReport) {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\n", tx.ID, tx.Shard, tx.Role, tx.Age.Round(time.Millisecond), tx.Op, tx.Keys)
 	}
 	w.Flush()
+}
+
+// printJob shows the resharding job in progress, for example
+//
+//	resharding job r-1a2b3c4d (started 2026-11-29T12:40:43Z, throttle none)
+//	  batch 3/22: 512-767 s1 -> s3, marked (keys being copied)
+//	  done 512/5461 slots, 1234 keys moved
+//	  plan: 5462-8191 s1 -> s3, 13653-16383 s2 -> s3
+func (r *runner) printJob(j *admin.ReshardStatus) {
+	if j == nil {
+		fmt.Fprintln(r.stdout, "no resharding job in progress")
+		return
+	}
+	throttle := "none"
+	if j.MaxKeysPerSec > 0 {
+		throttle = strconv.FormatInt(j.MaxKeysPerSec, 10) + " keys/s"
+	}
+	fmt.Fprintf(r.stdout, "resharding job %s (started %s, throttle %s)\n", j.ID, j.Created.Format(time.RFC3339), throttle)
+	if b := j.Batch; b != nil {
+		state := "not marked yet"
+		switch {
+		case j.Aborting:
+			state = "being moved back (--abort)"
+		case j.Marked:
+			state = "marked (keys being copied)"
+		}
+		fmt.Fprintf(r.stdout, "  batch %d/%d: %s %s -> %s, %s\n", j.Index, j.Batches, ranges([][2]int{{b.First, b.Last}}), b.From, b.To, state)
+	}
+	fmt.Fprintf(r.stdout, "  done %d/%d slots, %d keys moved\n", j.SlotsDone, j.SlotsTotal, j.KeysMoved)
+	plan := make([]string, len(j.Moves))
+	for i, mv := range j.Moves {
+		plan[i] = fmt.Sprintf("%s %s -> %s", ranges([][2]int{{mv.First, mv.Last}}), mv.From, mv.To)
+	}
+	fmt.Fprintf(r.stdout, "  plan: %s\n", strings.Join(plan, ", "))
+	fmt.Fprintln(r.stdout, "  (if no shardis-meta works on it: 'shardis-meta rebalance --resume' or '--abort')")
 }
 
 // bytes formats n bytes as Redis's *_human fields do: 1.50M.

@@ -1,6 +1,8 @@
-// Package probe asks shards about themselves over RESP: whether they answer
-// PING, and the key count and memory their INFO reports. It works against
-// shardd and against a plain redis-server alike.
+// Package probe talks to shards over RESP: it asks them about themselves
+// (whether they answer PING, the key count and memory their INFO reports,
+// which works against shardd and a plain redis-server alike) and drives
+// their part of resharding (Shard: slot tables and slot copies, shardd
+// only).
 //
 // The functions are safe for concurrent use. The first probe replaces
 // go-redis's process-wide logger with a silent one: probe returns every
