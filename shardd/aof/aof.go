@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -70,14 +71,23 @@ type AOF struct {
 	err      error // sticky write error: the AOF refuses further writes
 
 	// wmu serializes writers of the buffer to the file; lock order is
-	// wmu before mu.
+	// wmu before mu. written and synced change only under wmu; they are
+	// atomics so that WaitWritten can see without it that it has
+	// nothing to do.
 	wmu     sync.Mutex
-	written uint64 // bytes written to the OS; guarded by wmu
-	synced  uint64 // bytes fsynced; guarded by wmu
+	written atomic.Uint64 // bytes written to the OS
+	synced  atomic.Uint64 // bytes fsynced
+	// spare is the buffer the last write emptied, for buf to reuse, so
+	// that appends do not grow a new buffer after every write; guarded
+	// by wmu.
+	spare []byte
 
 	stop chan struct{}
 	done chan struct{}
 }
+
+// maxSpare caps the buffer kept between writes.
+const maxSpare = 1 << 20
 
 // ErrClosed is returned after Close.
 var ErrClosed = errors.New("aof: closed")
@@ -176,6 +186,18 @@ func (a *AOF) Append(db int, cmd []byte) uint64 { return a.AppendBlock(db, cmd, 
 // AppendBlock appends a MULTI ... EXEC block whose first command runs in
 // startDB and which SELECTs its own way to endDB, atomically.
 func (a *AOF) AppendBlock(startDB int, block []byte, endDB int) uint64 {
+	return a.append(startDB, endDB, func(dst []byte) []byte { return append(dst, block...) })
+}
+
+// AppendFunc is Append for a caller that encodes its commands straight
+// into the log's buffer, saving a buffer and a copy per command: encode
+// appends them to dst and returns the result. It runs with the AOF
+// locked, so it must be quick and must not call the AOF.
+func (a *AOF) AppendFunc(db int, encode func(dst []byte) []byte) uint64 {
+	return a.append(db, db, encode)
+}
+
+func (a *AOF) append(startDB, endDB int, encode func(dst []byte) []byte) uint64 {
 	a.mu.Lock()
 	before := len(a.buf)
 	if startDB != a.db {
@@ -183,7 +205,7 @@ func (a *AOF) AppendBlock(startDB int, block []byte, endDB int) uint64 {
 		a.buf = resp.AppendBulkString(a.buf, "SELECT")
 		a.buf = resp.AppendBulkInt(a.buf, int64(startDB))
 	}
-	a.buf = append(a.buf, block...)
+	a.buf = encode(a.buf)
 	a.db = endDB
 	a.pos += uint64(len(a.buf) - before)
 	p := a.pos
@@ -195,18 +217,33 @@ func (a *AOF) AppendBlock(startDB int, block []byte, endDB int) uint64 {
 // disk, with appendfsync always). It writes the shared buffer itself if
 // nobody else is doing it.
 func (a *AOF) WaitWritten(pos uint64) error {
+	if a.reached(pos) {
+		return nil
+	}
+	// Let the other connections that are ready to run append their
+	// commands first, so that one write (and fsync) serves them all.
+	// Without it, with few cores each connection would write its own
+	// command: a system call per command, where Redis writes once per
+	// event loop iteration.
+	runtime.Gosched()
 	a.wmu.Lock()
 	defer a.wmu.Unlock()
-	if a.written >= pos && (a.policy() != FsyncAlways || a.synced >= pos) {
+	if a.reached(pos) {
 		return nil
 	}
 	if err := a.writeLocked(); err != nil {
 		return err
 	}
-	if a.policy() == FsyncAlways && a.synced < a.written {
+	if a.policy() == FsyncAlways && a.synced.Load() < a.written.Load() {
 		return a.syncLocked()
 	}
 	return nil
+}
+
+// reached reports whether everything up to pos is where the policy wants
+// it before a reply: written, and fsynced too with appendfsync always.
+func (a *AOF) reached(pos uint64) bool {
+	return a.written.Load() >= pos && (a.policy() != FsyncAlways || a.synced.Load() >= pos)
 }
 
 // writeLocked writes the buffer to the current file. Needs wmu.
@@ -218,11 +255,12 @@ func (a *AOF) writeLocked() error {
 		return err
 	}
 	buf, f, end := a.buf, a.incr, a.pos
-	a.buf = nil
-	a.mu.Unlock()
 	if len(buf) == 0 {
+		a.mu.Unlock()
 		return nil
 	}
+	a.buf, a.spare = a.spare[:0], nil
+	a.mu.Unlock()
 	if f == nil {
 		return ErrClosed
 	}
@@ -234,7 +272,11 @@ func (a *AOF) writeLocked() error {
 		a.log.Error("AOF write failed; refusing further writes", "err", err)
 		return err
 	}
-	a.written = end
+	a.written.Store(end)
+	// Keep the buffer for the next write unless a burst made it big.
+	if cap(buf) <= maxSpare {
+		a.spare = buf
+	}
 	return nil
 }
 
@@ -248,7 +290,7 @@ func (a *AOF) syncLocked() error {
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("cannot fsync AOF %q: %w", f.Name(), err)
 	}
-	a.synced = a.written
+	a.synced.Store(a.written.Load())
 	return nil
 }
 
@@ -272,7 +314,7 @@ func (a *AOF) Flush() error {
 	if err := a.writeLocked(); err != nil {
 		return err
 	}
-	if a.synced < a.written {
+	if a.synced.Load() < a.written.Load() {
 		return a.syncLocked()
 	}
 	return nil

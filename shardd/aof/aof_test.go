@@ -64,10 +64,24 @@ func TestAppendReopenLoad(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for i := 0; i < 100; i++ {
-					p := a.Append(0, enc("SET", fmt.Sprintf("k%d-%d", w, i), "v"))
+					cmd := enc("SET", fmt.Sprintf("k%d-%d", w, i), "v")
+					var p uint64
+					if w%2 == 0 {
+						p = a.Append(0, cmd)
+					} else {
+						p = a.AppendFunc(0, func(dst []byte) []byte { return append(dst, cmd...) })
+					}
 					if err := a.WaitWritten(p); err != nil {
 						t.Error(err)
 						return
+					}
+					if i%10 == 0 {
+						// Often with nothing to write: the write
+						// buffers must still never be shared.
+						if err := a.Flush(); err != nil {
+							t.Error(err)
+							return
+						}
 					}
 				}
 			}()
@@ -79,6 +93,17 @@ func TestAppendReopenLoad(t *testing.T) {
 		got, err := replay(t, open(t, dir, policy, true))
 		if err != nil || len(got) != 401 { // 400 SETs after one SELECT
 			t.Fatalf("policy %d: replayed %d commands, err %v; want 401", policy, len(got), err)
+		}
+		seen := make(map[string]bool)
+		for _, c := range got[1:] {
+			seen[c] = true
+		}
+		for w := 0; w < 4; w++ {
+			for i := 0; i < 100; i++ {
+				if c := fmt.Sprintf("SET k%d-%d v", w, i); !seen[c] {
+					t.Fatalf("policy %d: %q is missing from the log", policy, c)
+				}
+			}
 		}
 	}
 }
@@ -240,5 +265,32 @@ func TestTornTransactionIsNotApplied(t *testing.T) {
 	writeIncr(t, dir, good+torn)
 	if _, err := replay(t, open(t, dir, FsyncAlways, false)); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("torn transaction with aof-load-truncated no: %v; want ErrCorrupt", err)
+	}
+}
+
+// TestLoadProgress checks that Progress reports, before each command, the
+// bytes read up to its end and the files' total size.
+func TestLoadProgress(t *testing.T) {
+	cmds := []string{string(enc("SET", "a", "1")), string(enc("SET", "b", "22")), string(enc("DEL", "a"))}
+	dir := t.TempDir()
+	writeIncr(t, dir, strings.Join(cmds, ""))
+	total := int64(len(strings.Join(cmds, "")))
+	var got, want []int64
+	var off int64
+	for _, c := range cmds {
+		off += int64(len(c))
+		want = append(want, off)
+	}
+	_, err := open(t, dir, FsyncNo, false).Load(Loader{
+		Command: func([][]byte) error { return nil },
+		Progress: func(done, n int64) {
+			if n != total {
+				t.Errorf("total = %d; want %d", n, total)
+			}
+			got = append(got, done)
+		},
+	})
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("progress %v, err %v; want %v", got, err, want)
 	}
 }

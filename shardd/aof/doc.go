@@ -20,12 +20,16 @@
 // The engine appends a command while it still holds the locks of the
 // command's keys, so two commands on one key are logged in the order they
 // were applied; commands on different keys commute. Append only copies
-// into a shared buffer. Before a connection writes its replies it calls
-// WaitWritten with the position of its last append: the first caller
-// writes the whole buffer for everybody (group commit) and, with
-// appendfsync always, fsyncs it. So a reply never reaches a client before
-// its write reached the OS (and, with always, the disk). With everysec a
-// background goroutine fsyncs once a second; with no, the OS decides.
+// into a shared buffer (AppendFunc encodes straight into it). Before a
+// connection writes its replies it calls WaitWritten with the position of
+// its last append: the first caller writes the whole buffer for everybody
+// (group commit) and, with appendfsync always, fsyncs it. It yields to
+// the other runnable goroutines first, so that the connections that are
+// ready append their commands before the write, as Redis writes once per
+// event loop iteration; otherwise, on few cores, every command would cost
+// a write of its own. So a reply never reaches a client before its write
+// reached the OS (and, with always, the disk). With everysec a background
+// goroutine fsyncs once a second; with no, the OS decides.
 //
 // # Rewrite
 //
@@ -45,7 +49,8 @@
 // aof-load-truncated is yes and this is the last file, with a log line that
 // says how many bytes were dropped; otherwise loading fails with the
 // file's name and the offset. Anything malformed before the end is
-// corruption and is never skipped.
+// corruption and is never skipped. Loader.Progress tells the loader how
+// far it is, so that it can size its tables for the rest.
 //
 // An AOF is safe for concurrent use.
 package aof

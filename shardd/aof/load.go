@@ -21,6 +21,11 @@ type Loader struct {
 	Command func(args [][]byte) error
 	// RDB loads an RDB-form base file (aof-use-rdb-preamble).
 	RDB func(r io.Reader) error
+	// Progress, if set, is called before each command with how many
+	// bytes of the files were read so far (up to the end of the command,
+	// or of its MULTI ... EXEC block) and their total size, so that the
+	// loader can size its tables for what is still to come.
+	Progress func(done, total int64)
 }
 
 // Load replays the directory's files in manifest order. It reports whether
@@ -29,6 +34,14 @@ func (a *AOF) Load(l Loader) (loaded bool, err error) {
 	a.mu.Lock()
 	files := a.manifest.files()
 	a.mu.Unlock()
+	sizes := make([]int64, len(files))
+	var done, total int64
+	for i, fi := range files {
+		if st, err := os.Stat(a.path(fi.Name)); err == nil {
+			sizes[i] = st.Size()
+			total += st.Size()
+		}
+	}
 	for i, fi := range files {
 		last := i == len(files)-1
 		path := a.path(fi.Name)
@@ -37,15 +50,17 @@ func (a *AOF) Load(l Loader) (loaded bool, err error) {
 				return loaded, err
 			}
 			loaded = true
+			done += sizes[i]
 			continue
 		}
-		n, err := a.loadCommands(path, last, l.Command)
+		n, err := a.loadCommands(path, last, l, done, total)
 		if n > 0 {
 			loaded = true
 		}
 		if err != nil {
 			return loaded, err
 		}
+		done += sizes[i]
 	}
 	return loaded, nil
 }
@@ -66,7 +81,8 @@ func (a *AOF) loadRDB(path string, load func(io.Reader) error) error {
 }
 
 // loadCommands replays one RESP file and returns how many commands it had.
-func (a *AOF) loadCommands(path string, last bool, apply func([][]byte) error) (int, error) {
+// done is how many bytes of total the files before it had.
+func (a *AOF) loadCommands(path string, last bool, l Loader, done, total int64) (int, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) && last {
 		// The newest incremental file may not exist yet if we crashed
@@ -79,6 +95,12 @@ func (a *AOF) loadCommands(path string, last bool, apply func([][]byte) error) (
 	defer f.Close()
 	rd := resp.NewReader(f)
 	rd.AOF = true
+	apply := func(args [][]byte) error {
+		if l.Progress != nil {
+			l.Progress(done+rd.Offset(), total)
+		}
+		return l.Command(args)
+	}
 	n := 0
 	// A MULTI ... EXEC block is applied only once it is whole, so that a
 	// crash in the middle of writing one never applies half of it.

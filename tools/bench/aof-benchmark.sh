@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The cost of the AOF, on this machine, in the same run:
 #
-# 1. Throughput of SET, INCR and LPUSH (redis-benchmark) on shardd without
-#    AOF, shardd with appendonly yes / appendfsync everysec, and redis-server
-#    with the same settings, the three alternating, twice; the ratios
-#    shardd AOF / shardd no AOF and shardd AOF / redis AOF.
+# 1. Throughput of SET, INCR and LPUSH (redis-benchmark, 50 clients, plain
+#    and pipelined with -P 16) on shardd without AOF, shardd with
+#    appendonly yes / appendfsync everysec, and redis-server with the same
+#    settings, the three alternating, twice; the ratios shardd AOF /
+#    shardd no AOF and shardd AOF / redis AOF. The pipelined runs send 5
+#    times as many requests, so that they last about as long.
 # 2. Loading an AOF of 1,000,000 keys: each server (AOF on, everysec, no
 #    automatic rewrite) is filled with redis-cli --pipe, stopped (SIGTERM)
 #    and started again over the same directory; the time from the start to
@@ -93,32 +95,36 @@ for i in 0 1 2; do
 done
 for p in "${ports[@]}"; do wait_pong "$p"; done
 
-# bench PORT -> "TEST RPS" lines
+# bench PORT PIPELINE -> "TEST RPS" lines
 bench() {
+	local n=$requests
+	[ "$2" -gt 1 ] && n=$((requests * 5))
 	redis-cli -p "$1" flushall >/dev/null
-	"${client_cpu[@]}" redis-benchmark -p "$1" -q -n "$requests" -c 50 -r 100000 -t "$tests" --csv |
+	"${client_cpu[@]}" redis-benchmark -p "$1" -q -n "$n" -c 50 -P "$2" -r 100000 -t "$tests" --csv |
 		awk -F'","' 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2); print $1, $2 }'
 }
 
 echo "redis-benchmark -q -n $requests -c 50 -r 100000 -t $tests; servers ${server_cpu[*]:-unpinned}, client ${client_cpu[*]:-unpinned}"
 echo "appendonly yes with appendfsync everysec; the servers alternate, twice"
-echo
 declare -A rps
-printf '%-6s %-6s %14s %14s %14s\n' round test "${names[@]}"
-for round in 1 2; do
-	for i in 0 1 2; do
-		while read -r t r; do rps[$round,$i,$t]=$r; done < <(bench "${ports[i]}")
+for p in 1 16; do
+	echo
+	echo "pipeline $p"
+	printf '%-6s %-6s %14s %14s %14s\n' round test "${names[@]}"
+	for round in 1 2; do
+		for i in 0 1 2; do
+			while read -r t r; do rps[$p,$round,$i,$t]=$r; done < <(bench "${ports[i]}" "$p")
+		done
+		for t in SET INCR LPUSH; do
+			printf '%-6s %-6s %14s %14s %14s\n' "$round" "$t" "${rps[$p,$round,0,$t]}" "${rps[$p,$round,1,$t]}" "${rps[$p,$round,2,$t]}"
+		done
 	done
+	printf '%-6s %14s %14s %14s %18s %18s\n' "mean" "${names[@]}" "aof/noaof shardd" "shardd/redis aof"
 	for t in SET INCR LPUSH; do
-		printf '%-6s %-6s %14s %14s %14s\n' "$round" "$t" "${rps[$round,0,$t]}" "${rps[$round,1,$t]}" "${rps[$round,2,$t]}"
+		m=()
+		for i in 0 1 2; do m+=("$(awk -v a="${rps[$p,1,$i,$t]}" -v b="${rps[$p,2,$i,$t]}" 'BEGIN { printf "%.0f", (a + b) / 2 }')"); done
+		printf '%-6s %14s %14s %14s %18s %18s\n' "$t" "${m[@]}" "$(ratio "${m[1]}" "${m[0]}")" "$(ratio "${m[1]}" "${m[2]}")"
 	done
-done
-echo
-printf '%-6s %14s %14s %14s %18s %18s\n' "mean" "${names[@]}" "aof/noaof shardd" "shardd/redis aof"
-for t in SET INCR LPUSH; do
-	m=()
-	for i in 0 1 2; do m+=("$(awk -v a="${rps[1,$i,$t]}" -v b="${rps[2,$i,$t]}" 'BEGIN { printf "%.0f", (a + b) / 2 }')"); done
-	printf '%-6s %14s %14s %14s %18s %18s\n' "$t" "${m[@]}" "$(ratio "${m[1]}" "${m[0]}")" "$(ratio "${m[1]}" "${m[2]}")"
 done
 for i in 0 1 2; do stop "${pids[i]}"; done
 pids=()

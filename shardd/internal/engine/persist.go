@@ -76,14 +76,6 @@ func (e *Engine) logCommand(x *Ctx) {
 		return
 	}
 	x.logDone = true
-	var buf []byte
-	if x.logged != nil {
-		for _, c := range x.logged {
-			buf = encodeCommand(buf, c)
-		}
-	} else {
-		buf = encodeCommand(buf, x.args)
-	}
 	db := x.db.Index()
 	if t := x.tx; t != nil {
 		if len(t.buf) == 0 {
@@ -92,10 +84,22 @@ func (e *Engine) logCommand(x *Ctx) {
 			t.buf = encodeCommand(t.buf, [][]byte{[]byte("SELECT"), []byte(strconv.Itoa(db))})
 			t.db = db
 		}
-		t.buf = append(t.buf, buf...)
+		t.buf = x.encodeLog(t.buf)
 		return
 	}
-	x.s.aofPos = max(x.s.aofPos, e.aof.Append(db, buf))
+	x.s.aofPos = max(x.s.aofPos, e.aof.AppendFunc(db, x.encodeLog))
+}
+
+// encodeLog appends what the AOF records for x: what it chose with logAs,
+// or else its arguments.
+func (x *Ctx) encodeLog(dst []byte) []byte {
+	if x.logged == nil {
+		return encodeCommand(dst, x.args)
+	}
+	for _, c := range x.logged {
+		dst = encodeCommand(dst, c)
+	}
+	return dst
 }
 
 // logTransaction appends an EXEC's block, if it changed anything.
@@ -114,7 +118,9 @@ func (e *Engine) logExpired(db int, key string) {
 	if e.aof == nil {
 		return
 	}
-	e.aof.Append(db, encodeCommand(nil, [][]byte{[]byte("DEL"), []byte(key)}))
+	e.aof.AppendFunc(db, func(dst []byte) []byte {
+		return encodeCommand(dst, [][]byte{[]byte("DEL"), []byte(key)})
+	})
 }
 
 // errMisconf refuses writes after the AOF failed, as Redis does.
@@ -122,20 +128,28 @@ func errMisconf(err error) error {
 	return simpleError("MISCONF Errors writing to the AOF file: " + err.Error())
 }
 
-// LoadAOF replays a into the keyspace. Call it before serving and before
-// AttachAOF.
+// LoadAOF replays a into the keyspace. Call it before serving, before Run
+// and before AttachAOF: it takes no slot locks (see load.go).
 func (e *Engine) LoadAOF(a *aof.AOF) error {
 	s := e.loadingSession()
 	defer e.CloseSession(s)
+	defer loadingGC()()
 	n := 0
+	reserved := false
 	_, err := a.Load(aof.Loader{
 		RDB: func(r io.Reader) error {
 			_, err := e.loadRDBStream(r)
 			return err
 		},
+		Progress: func(done, total int64) {
+			if !reserved && total >= reserveMinBytes && done >= total/reserveAt {
+				reserved = true
+				e.reserveForLoad(done, total)
+			}
+		},
 		Command: func(args [][]byte) error {
 			mark := s.reply.Len()
-			e.Exec(s, args)
+			e.replay(s, args)
 			b := s.reply.b
 			if len(b) > mark && b[mark] == '-' {
 				return errors.New(string(b[mark+1 : len(b)-2]))

@@ -50,8 +50,8 @@ func (ks *Keyspace) ExpireCycle(now int64, budget time.Duration) int {
 // expireSlot checks up to expireSample volatile keys of slot s in db. Needs
 // slot s's write lock.
 func (ks *Keyspace) expireSlot(db *DB, s int, now int64) (deleted, sampled int) {
-	t := db.slots[s]
-	if t == nil || len(t.volatile) == 0 {
+	t := &db.slots[s]
+	if len(t.volatile) == 0 {
 		return 0, 0
 	}
 	var expired [expireSample]string

@@ -1,6 +1,7 @@
 package keyspace
 
 import (
+	"maps"
 	"sync"
 	"sync/atomic"
 
@@ -44,8 +45,11 @@ type Keyspace struct {
 type DB struct {
 	ks    *Keyspace
 	index int
-	// slots[s] is nil while slot s has no key in this db.
-	slots [slot.Count]*table
+	// slots[s] holds slot s's keys; its maps are nil (or, after Reserve,
+	// empty) while it has none.
+	// The tables are values, not pointers, to save a dependent memory
+	// access (a cache miss on a large keyspace) per key access.
+	slots [slot.Count]table
 	keys  atomic.Int64 // total keys, expired-but-not-deleted included
 	// volatile counts keys with a TTL, for INFO's keyspace section.
 	volatile atomic.Int64
@@ -151,11 +155,7 @@ func live(e Entry, now int64) bool { return e.ExpireAt == 0 || e.ExpireAt > now 
 // Lookup returns the live entry of key at time now (Unix ms). Needs at
 // least the read lock.
 func (db *DB) Lookup(key []byte, now int64) (Entry, bool) {
-	t := db.slots[slot.Of(key)]
-	if t == nil {
-		return Entry{}, false
-	}
-	e, ok := t.keys[string(key)]
+	e, ok := db.slots[slot.Of(key)].keys[string(key)]
 	if !ok || !live(e, now) {
 		return Entry{}, false
 	}
@@ -166,10 +166,7 @@ func (db *DB) Lookup(key []byte, now int64) (Entry, bool) {
 // write lock.
 func (db *DB) LookupWrite(key []byte, now int64) (Entry, bool) {
 	s := slot.Of(key)
-	t := db.slots[s]
-	if t == nil {
-		return Entry{}, false
-	}
+	t := &db.slots[s]
 	e, ok := t.keys[string(key)]
 	if !ok {
 		return Entry{}, false
@@ -188,16 +185,26 @@ func (db *DB) LookupWrite(key []byte, now int64) (Entry, bool) {
 // the write lock.
 func (db *DB) Set(key []byte, e Entry) {
 	s := slot.Of(key)
-	t := db.slots[s]
-	if t == nil {
-		t = &table{keys: make(map[string]Entry, 1)}
-		db.slots[s] = t
+	t := &db.slots[s]
+	if t.keys == nil {
+		t.keys = make(map[string]Entry, 1)
 	}
-	old, existed := t.keys[string(key)]
+	k := string(key)
+	if e.ExpireAt == 0 && len(t.volatile) == 0 {
+		// No TTL in the slot before or after: only the key count can
+		// change, and the map's length tells, so one map operation
+		// suffices (SET's common case, and all of a bulk load).
+		n := len(t.keys)
+		t.keys[k] = e
+		if len(t.keys) > n {
+			db.keys.Add(1)
+		}
+		return
+	}
+	old, existed := t.keys[k]
 	if !existed {
 		db.keys.Add(1)
 	}
-	k := string(key)
 	t.keys[k] = e
 	switch {
 	case e.ExpireAt != 0 && (!existed || old.ExpireAt == 0):
@@ -217,11 +224,7 @@ func (db *DB) Set(key []byte, e Entry) {
 // SetExpire sets key's expiry (0 removes it); false if key is missing.
 // Needs the write lock.
 func (db *DB) SetExpire(key []byte, at int64) bool {
-	t := db.slots[slot.Of(key)]
-	if t == nil {
-		return false
-	}
-	e, ok := t.keys[string(key)]
+	e, ok := db.slots[slot.Of(key)].keys[string(key)]
 	if !ok {
 		return false
 	}
@@ -234,10 +237,7 @@ func (db *DB) SetExpire(key []byte, at int64) bool {
 // write lock.
 func (db *DB) Delete(key []byte) bool {
 	s := slot.Of(key)
-	t := db.slots[s]
-	if t == nil {
-		return false
-	}
+	t := &db.slots[s]
 	e, ok := t.keys[string(key)]
 	if !ok {
 		return false
@@ -255,28 +255,43 @@ func (db *DB) remove(s int, t *table, key string, e Entry) {
 		db.ks.volatileIn[s].Add(-1)
 	}
 	if len(t.keys) == 0 {
-		db.slots[s] = nil
+		*t = table{} // let the maps go: they never shrink
+	}
+}
+
+// Reserve makes room for n keys in db, as many in every slot, which is
+// how keys spread over slots: a bulk load that knows roughly how many
+// keys are coming then allocates every slot's table once instead of
+// doubling it again and again. Tables never shrink, so n should not be
+// much above what will be stored. Below a few keys per slot it does
+// nothing: small tables grow cheaply. Needs every slot's write lock.
+func (db *DB) Reserve(n int64) {
+	per := int(n / slot.Count)
+	if per <= 8 {
+		return
+	}
+	for s := range db.slots {
+		t := &db.slots[s]
+		if len(t.keys) >= per {
+			continue
+		}
+		m := make(map[string]Entry, per)
+		maps.Copy(m, t.keys)
+		t.keys = m
 	}
 }
 
 // SlotLen is the number of keys of slot s, expired ones included. Needs
 // slot s's read lock.
 func (db *DB) SlotLen(s int) int {
-	if t := db.slots[s]; t != nil {
-		return len(t.keys)
-	}
-	return 0
+	return len(db.slots[s].keys)
 }
 
 // EachInSlot calls fn for every live key of slot s, in no particular order,
 // until fn returns false. fn must not change slot s. Needs slot s's read
 // lock.
 func (db *DB) EachInSlot(s int, now int64, fn func(key string, e Entry) bool) {
-	t := db.slots[s]
-	if t == nil {
-		return
-	}
-	for k, e := range t.keys {
+	for k, e := range db.slots[s].keys {
 		if live(e, now) && !fn(k, e) {
 			return
 		}
@@ -285,12 +300,9 @@ func (db *DB) EachInSlot(s int, now int64, fn func(key string, e Entry) bool) {
 
 // FlushSlot deletes every key of slot s. Needs slot s's write lock.
 func (db *DB) FlushSlot(s int) {
-	t := db.slots[s]
-	if t == nil {
-		return
-	}
+	t := &db.slots[s]
 	db.keys.Add(-int64(len(t.keys)))
 	db.volatile.Add(-int64(len(t.volatile)))
 	db.ks.volatileIn[s].Add(-int32(len(t.volatile)))
-	db.slots[s] = nil
+	*t = table{}
 }

@@ -147,3 +147,32 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestReserveKeepsKeys(t *testing.T) {
+	db := New(Options{}).DB(0)
+	for i := 0; i < 100; i++ {
+		db.Set([]byte(fmt.Sprint("k", i)), Entry{Value: ds.NewString([]byte("v")), ExpireAt: int64(i % 2 * 5000)})
+	}
+	db.Reserve(20 * slot.Count)
+	for i := 100; i < 200; i++ {
+		db.Set([]byte(fmt.Sprint("k", i)), str("v"))
+	}
+	if db.Size() != 200 || db.Volatile() != 50 {
+		t.Errorf("Size() = %d, Volatile() = %d; want 200, 50", db.Size(), db.Volatile())
+	}
+	for i := 0; i < 200; i++ {
+		if _, ok := db.Lookup([]byte(fmt.Sprint("k", i)), 0); !ok {
+			t.Fatalf("k%d is missing after Reserve", i)
+		}
+	}
+	// Slots that Reserve gave an empty table still have no key.
+	empty := 0
+	for s := 0; s < slot.Count; s++ {
+		if db.SlotLen(s) == 0 {
+			empty++
+		}
+	}
+	if empty < slot.Count-200 {
+		t.Errorf("%d empty slots; want at least %d", empty, slot.Count-200)
+	}
+}

@@ -24,12 +24,10 @@ func (db *DB) Scan(lk Locker, cursor uint64, count int, now int64, fn func(key s
 	seen := 0
 	for s := cursor; s < slot.Count; s++ {
 		lk.Lock(int(s), false)
-		if t := db.slots[s]; t != nil {
-			for k, e := range t.keys {
-				if live(e, now) {
-					fn(k, e)
-					seen++
-				}
+		for k, e := range db.slots[s].keys {
+			if live(e, now) {
+				fn(k, e)
+				seen++
 			}
 		}
 		lk.Unlock(int(s), false)
@@ -64,8 +62,8 @@ func (db *DB) RandomKey(lk Locker, now int64) (string, bool) {
 
 // randomInSlot picks a random live key of slot s. Needs s's read lock.
 func (db *DB) randomInSlot(s int, now int64) (string, bool) {
-	t := db.slots[s]
-	if t == nil {
+	t := &db.slots[s]
+	if len(t.keys) == 0 {
 		return "", false
 	}
 	// Skip a random number of keys, then take the first live one,
