@@ -276,4 +276,12 @@ var table = []*Spec{
 	{Name: "shardis.unlock", Arity: 2, Flags: ReadOnly | Fast | Internal, Group: "shardis", ACL: []string{"read", "fast"}},
 	{Name: "shardis.decided", Arity: 3, Flags: Write | Internal, Group: "shardis", ACL: []string{"write", "fast"}},
 	{Name: "shardis.txlist", Arity: 1, Flags: ReadOnly | Internal, Group: "shardis", ACL: []string{"read", "slow"}},
+	// Online resharding (package migrate has the formats). The key moves
+	// and SETSLOTS wait on other shards or lock slots themselves, so they
+	// cannot run inside MULTI, whose EXEC holds the locks already.
+	{Name: "shardis.setslots", Arity: -2, Flags: Admin | NoMulti | Internal, Group: "shardis", ACL: []string{"admin", "slow", "dangerous"}},
+	{Name: "shardis.getslots", Arity: 1, Flags: ReadOnly | Fast | Internal, Group: "shardis", ACL: []string{"read", "fast"}},
+	{Name: "shardis.movekeys", Arity: -3, Flags: Write | NoMulti | Internal, Group: "shardis", ACL: []string{"write", "slow"}},
+	{Name: "shardis.migrateslot", Arity: 4, Flags: Write | NoMulti | Internal, Group: "shardis", ACL: []string{"write", "slow"}},
+	{Name: "shardis.import", Arity: -4, Flags: Write | NoMulti | Internal, Group: "shardis", ACL: []string{"write", "slow"}},
 }

@@ -58,6 +58,10 @@ func Start(cfg *config.Config, log *slog.Logger) (*Daemon, error) {
 	} else if err := eng.LoadRDB(); err != nil {
 		return nil, err
 	}
+	// After the data: replaying the AOF is not fenced (see LoadSlots).
+	if err := eng.LoadSlots(); err != nil {
+		return nil, err
+	}
 	srv = server.New(server.Options{
 		Addrs:  listenAddrs(cfg),
 		Engine: eng,

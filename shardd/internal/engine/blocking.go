@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/shardis/shardis/pkg/command"
+	"github.com/shardis/shardis/pkg/migrate"
+	"github.com/shardis/shardis/pkg/slot"
 )
 
 // Blocking commands (BLPOP, BLMOVE, BZPOPMIN, ...). A blocking handler
@@ -275,14 +277,55 @@ func (e *Engine) serveKey(id watchID) {
 			db: e.ks.DB(w.db), now: time.Now().UnixMilli(), write: w.spec.IsWrite(), serving: true,
 		}
 		e.run(&sx, w.h)
-		if sx.wouldBlock || (len(reply.b) > 0 && reply.b[0] == '-') {
+		if sx.wouldBlock || (len(reply.b) > 0 && reply.b[0] == '-' && !isWrongShard(reply.b)) {
 			// Nothing for it after all (another waiter took it, or the
-			// key changed type): it keeps waiting.
+			// key changed type): it keeps waiting. A refusal (its slot
+			// was just taken away; see wakeUnserved) is its answer.
 			w.state.Store(int32(waiting))
 			return
 		}
 		e.afterChanges(&sx)
 		e.unregister(w)
+		w.reply = reply.b
+		w.state.Store(int32(served))
+		close(w.done)
+	}
+}
+
+// wakeUnserved answers the clients blocked on a key of a slot t does not
+// serve (SETSLOTS just took it away) with the refusal, so that the proxy
+// re-runs their command where the key lives now. A waiter being served at
+// this moment is left to serveKey, whose run of its command meets the
+// fence and delivers the same refusal.
+func (e *Engine) wakeUnserved(t *migrate.Table) {
+	r := &e.blocked
+	if r.n.Load() == 0 {
+		return
+	}
+	type hit struct {
+		w    *waiter
+		slot int
+	}
+	var hits []hit
+	r.mu.Lock()
+	for id, ws := range r.by {
+		if s := slot.OfString(id.key); !t.Slots[s].Serves() {
+			for _, w := range ws {
+				hits = append(hits, hit{w, s})
+			}
+		}
+	}
+	r.mu.Unlock()
+	for _, h := range hits {
+		// A waiter on several keys is listed once per key: the first
+		// claim wins.
+		w := h.w
+		if !w.state.CompareAndSwap(int32(waiting), int32(serving)) {
+			continue
+		}
+		e.unregister(w)
+		reply := Reply{proto: w.proto}
+		reply.Error(wrongShard(t.Version, h.slot))
 		w.reply = reply.b
 		w.state.Store(int32(served))
 		close(w.done)

@@ -158,6 +158,14 @@ func (e *Engine) run(x *Ctx, h handler) {
 			x.now = time.Now().UnixMilli()
 			e.ks.Lock(s, x.write)
 		}
+		// The fence (slots.go). The sharded pub/sub commands name a
+		// channel, not a key: a channel stays with its slot's owner
+		// while the slot migrates.
+		if v, refused := e.unserved(s); refused && spec.Flags&command.ShardChannel == 0 {
+			e.ks.Unlock(s, x.write)
+			x.r.Error(wrongShard(v, s))
+			return
+		}
 		if x.write {
 			e.beforeWrite(s)
 		}
@@ -194,6 +202,11 @@ func (e *Engine) run(x *Ctx, h handler) {
 		e.unlockSlots(slots, x.write)
 		<-wait
 		x.now = time.Now().UnixMilli()
+	}
+	if v, s, refused := e.unservedAny(slots); refused {
+		e.unlockSlots(slots, x.write)
+		x.r.Error(wrongShard(v, s))
+		return
 	}
 	if x.write {
 		e.beforeWrite(slots...)

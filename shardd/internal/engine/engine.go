@@ -80,6 +80,10 @@ type Engine struct {
 	// transactions (twopc.go).
 	locks txLocks
 	txs   txTable
+	// slots is the slot table of online resharding (slots.go), and
+	// peers the connections to the targets of key moves (migrate.go).
+	slots slotTable
+	peers peerPool
 
 	// aof is the append-only file, nil when appendonly is off; set by
 	// AttachAOF before serving.
@@ -158,6 +162,8 @@ func New(opts Options) (*Engine, error) {
 		geoCommands(),
 		internalCommands(),
 		twoPhaseCommands(),
+		slotCommands(),
+		migrateCommands(),
 		transactionCommands(),
 		dumpCommands(),
 		pubsubCommands(),
@@ -202,6 +208,9 @@ func (e *Engine) Keyspace() *keyspace.Keyspace { return e.ks }
 // Run does the engine's background work (active expiry, the ops/sec
 // samples of INFO) until ctx ends.
 func (e *Engine) Run(ctx context.Context) {
+	// The daemon stops Run before closing the engine: the connections
+	// kept for key moves go with it.
+	defer e.peers.close()
 	period := e.cronPeriod()
 	tick := time.NewTimer(period)
 	defer tick.Stop()

@@ -138,6 +138,14 @@ func cmdExec(x *Ctx) {
 		<-wait
 		x.now = time.Now().UnixMilli()
 	}
+	// The fence (slots.go), for every queued key: the transaction runs
+	// whole here or not at all.
+	if v, sl, refused := x.e.queueUnserved(queue); refused {
+		x.unlockPlan(allLocked, slots, write)
+		x.e.endTransaction(s)
+		x.r.Error(wrongShard(v, sl))
+		return
+	}
 	if write {
 		if allLocked {
 			x.e.beforeWriteAll()

@@ -93,7 +93,7 @@ func txError(code, msg string) string { return code + " " + msg }
 
 // lockTxSlots write-locks the slots of t's keys, sorted, and prepares the
 // snapshot in progress for their change; it returns them for
-// unlockTxSlots.
+// logAndUnlock.
 func (x *Ctx) lockTxSlots(keys []string) []int {
 	slots := make([]int, 0, len(keys))
 	for _, k := range keys {
@@ -101,16 +101,22 @@ func (x *Ctx) lockTxSlots(keys []string) []int {
 	}
 	slices.Sort(slots)
 	slots = slices.Compact(slots)
+	x.lockForWrite(slots)
+	return slots
+}
+
+// lockForWrite write-locks sorted slots and prepares the snapshot in
+// progress for their change.
+func (x *Ctx) lockForWrite(slots []int) {
 	for _, s := range slots {
 		x.e.ks.Lock(s, true)
 	}
 	x.e.beforeWrite(slots...)
-	return slots
 }
 
-// unlockTxSlots logs the command's changes (so the AOF orders them before
-// any later command on these keys) and unlocks.
-func (x *Ctx) unlockTxSlots(slots []int) {
+// logAndUnlock logs the command's changes (so the AOF orders them before
+// any later command on these keys) and unlocks write-locked slots.
+func (x *Ctx) logAndUnlock(slots []int) {
 	x.e.logCommand(x)
 	x.e.unlockSlots(slots, true)
 }
@@ -151,7 +157,11 @@ func cmdPrepare(x *Ctx) {
 		}
 	}
 	slots := x.lockTxSlots(t.keys)
-	defer x.unlockTxSlots(slots)
+	defer x.logAndUnlock(slots)
+	if v, s, refused := e.unservedAny(slots); refused {
+		x.r.Error(wrongShard(v, s))
+		return
+	}
 	for _, k := range t.keys {
 		if _, ok := x.lookup([]byte(k)); ok {
 			t.exist++
@@ -222,7 +232,7 @@ func (x *Ctx) finishTx(t *txn, commit bool) bool {
 	e := x.e
 	x.db = e.ks.DB(t.db)
 	slots := x.lockTxSlots(t.keys)
-	defer x.unlockTxSlots(slots)
+	defer x.logAndUnlock(slots)
 	e.txs.mu.Lock()
 	if e.txs.prepared[t.id] != t {
 		e.txs.mu.Unlock()
@@ -334,15 +344,15 @@ func cmdLockRead(x *Ctx) {
 		return
 	}
 	keys := x.args[4:]
-	slots := make([]int, 0, len(keys))
-	for _, k := range keys {
-		slots = append(slots, slot.Of(k))
-	}
-	slices.Sort(slots)
-	slots = slices.Compact(slots)
+	slots := slotsOf(keys)
 	for {
 		for _, s := range slots {
 			x.e.ks.Lock(s, false)
+		}
+		if v, s, refused := x.e.unservedAny(slots); refused {
+			x.e.unlockSlots(slots, false)
+			x.r.Error(wrongShard(v, s))
+			return
 		}
 		wait := x.e.locks.share(x.s, id, x.db.Index(), keys, time.Now().Add(time.Duration(ttl)*time.Millisecond))
 		if wait == nil {
