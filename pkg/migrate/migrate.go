@@ -20,6 +20,9 @@ const (
 // ErrWrongShard is the code of the refusal error.
 const ErrWrongShard = "WRONGSHARD"
 
+// StaleTable starts SETSLOTS's error when the shard has a newer table.
+const StaleTable = "ERR stale slot table"
+
 // State is what a shard does with one slot.
 type State byte
 

@@ -38,7 +38,7 @@ func (s *Shard) SetSlots(ctx context.Context, t *migrate.Table) error {
 		args = append(args, sp)
 	}
 	if err := s.c.Do(ctx, args...).Err(); err != nil {
-		if strings.HasPrefix(err.Error(), "ERR stale") {
+		if strings.HasPrefix(err.Error(), migrate.StaleTable) {
 			return fmt.Errorf("shard %s: %w of version %d: %v", s.addr, ErrStaleTable, t.Version, err)
 		}
 		if strings.HasPrefix(err.Error(), "ERR unknown command") {

@@ -114,7 +114,7 @@ func cmdSetSlots(x *Ctx) {
 	defer e.slots.mu.Unlock()
 	old := e.slots.table.Load()
 	if old != nil && t.Version < old.Version {
-		x.r.Error(fmt.Sprintf("ERR stale slot table version %d: this shard has version %d", t.Version, old.Version))
+		x.r.Error(fmt.Sprintf("%s version %d: this shard has version %d", migrate.StaleTable, t.Version, old.Version))
 		return
 	}
 	// Saved first: once acknowledged, the table must survive a crash.
