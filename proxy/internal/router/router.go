@@ -2,6 +2,11 @@
 // that serves it, with the shard's connection pool. It applies slot maps
 // from etcd (Run) and hands out immutable Tables, so a request routes
 // against one consistent map without locks while a new map is applied.
+//
+// A slot being moved (docs/resharding.md) keeps its owner, the source, in
+// Owner; its keys are served by the target (Serving), once the proxy has
+// asked the source to move them. Wait lets a request refused by a shard
+// (WRONGSHARD, the proxy's map is stale) wait for the map the shard named.
 package router
 
 import (
@@ -22,7 +27,8 @@ type Table struct {
 	Version uint64
 	// Owner is the pool of each slot's owner.
 	Owner [slot.Count]*backend.Pool
-	// Migrating holds, for slots being moved, the target's pool.
+	// Migrating holds, for slots being moved, the target's pool (the
+	// source is the owner).
 	Migrating map[int]*backend.Pool
 	// Shards lists every registered shard's pool, in registration order.
 	Shards []*backend.Pool
@@ -32,7 +38,26 @@ type Table struct {
 	// 128 KB one; nil when there are too many owners for a byte.
 	owners []*backend.Pool
 	idx    *[slot.Count]uint8
+	// moving marks the slots in Migrating, so that routing a request
+	// checks a byte rather than a map; nil while no slot moves, which
+	// keeps the common case at one nil check.
+	moving *[slot.Count]bool
+	// replaced is closed when a newer table replaces this one.
+	replaced chan struct{}
 }
+
+// Serving returns the pool of the shard that runs commands on slot s's
+// keys, and whether s is migrating: then that is the target, and the
+// keys must first be moved there from the owner (SHARDIS.MOVEKEYS).
+func (t *Table) Serving(s int) (p *backend.Pool, migrating bool) {
+	if t.moving != nil && t.moving[s] {
+		return t.Migrating[s], true
+	}
+	return t.OwnerOf(s), false
+}
+
+// Replaced returns a channel that is closed once a newer table is in use.
+func (t *Table) Replaced() <-chan struct{} { return t.replaced }
 
 // OwnerOf returns the pool of the shard serving slot s (Owner[s]).
 func (t *Table) OwnerOf(s int) *backend.Pool {
@@ -80,6 +105,8 @@ type Router struct {
 
 	mu    sync.Mutex // guards pools and serializes Apply
 	pools map[string]*backend.Pool
+	// first is closed when the first table is applied.
+	first chan struct{}
 
 	// OnApply, if set, is called after a new table is in use.
 	OnApply func(t *Table)
@@ -91,18 +118,39 @@ func New(opts *backend.Options, log *slog.Logger) *Router {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Router{opts: opts, log: log, pools: map[string]*backend.Pool{}}
+	return &Router{opts: opts, log: log, pools: map[string]*backend.Pool{}, first: make(chan struct{})}
 }
 
 // Current returns the table in use, nil before the first map.
 func (r *Router) Current() *Table { return r.cur.Load() }
+
+// Wait returns the table in use once its version is at least v. If ctx
+// ends first it returns the table in use (nil before the first map) and
+// false.
+func (r *Router) Wait(ctx context.Context, v uint64) (*Table, bool) {
+	for {
+		t := r.Current()
+		if t != nil && t.Version >= v {
+			return t, true
+		}
+		next := r.first
+		if t != nil {
+			next = t.replaced
+		}
+		select {
+		case <-next:
+		case <-ctx.Done():
+			return r.Current(), false
+		}
+	}
+}
 
 // Apply makes m, whose shards are in reg, the table in use. Pools of
 // shards that are no longer registered are closed.
 func (r *Router) Apply(m *topology.SlotMap, reg *topology.Registry) *Table {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	t := &Table{Version: m.Version, Migrating: map[int]*backend.Pool{}}
+	t := &Table{Version: m.Version, Migrating: map[int]*backend.Pool{}, replaced: make(chan struct{})}
 	keep := map[string]bool{}
 	for _, s := range reg.Shards {
 		p := r.pools[s.ID]
@@ -120,10 +168,19 @@ func (r *Router) Apply(m *topology.SlotMap, reg *topology.Registry) *Table {
 		t.Owner[i] = r.pools[m.Owner[i]]
 	}
 	for s, mig := range m.Migrations {
+		if t.moving == nil {
+			t.moving = new([slot.Count]bool)
+		}
 		t.Migrating[s] = r.pools[mig.To]
+		t.moving[s] = true
 	}
 	t.pack()
 	old := r.cur.Swap(t)
+	if old != nil {
+		close(old.replaced)
+	} else {
+		close(r.first)
+	}
 	for id, p := range r.pools {
 		if !keep[id] {
 			delete(r.pools, id)
@@ -191,10 +248,16 @@ func (r *Router) Run(ctx context.Context, topo *topology.Client, reg *topology.R
 
 func missingShards(m *topology.SlotMap, reg *topology.Registry) []string {
 	var out []string
-	for _, id := range m.Owner {
+	check := func(id string) {
 		if _, ok := reg.Shard(id); !ok && !slices.Contains(out, id) {
 			out = append(out, id)
 		}
+	}
+	for _, id := range m.Owner {
+		check(id)
+	}
+	for _, mg := range m.Migrations {
+		check(mg.To)
 	}
 	return out
 }

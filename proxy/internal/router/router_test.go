@@ -77,6 +77,15 @@ func TestApply(t *testing.T) {
 	if t1.Migrating[5] != t1.Pool("s2") || len(t1.Migrating) != 1 {
 		t.Errorf("migrating %v; want slot 5 to s2", t1.Migrating)
 	}
+	for _, c := range []struct {
+		slot      int
+		want      string
+		migrating bool
+	}{{5, "s2", true}, {4, "s1", false}, {slot.Count - 1, "s2", false}} {
+		if p, mig := t1.Serving(c.slot); p.ID != c.want || mig != c.migrating {
+			t.Errorf("Serving(%d) = %s, %v; want %s, %v", c.slot, p.ID, mig, c.want, c.migrating)
+		}
+	}
 
 	// Same shards, new map: the pools are kept.
 	m2 := m.Clone()
@@ -85,6 +94,9 @@ func TestApply(t *testing.T) {
 	delete(m2.Migrations, 5)
 	t2 := r.Apply(m2, reg)
 	checkTable(t, t2, m2)
+	if p, mig := t2.Serving(5); p.ID != "s1" || mig {
+		t.Errorf("Serving(5) after the migration = %s, %v; want s1, false", p.ID, mig)
+	}
 	if t2.Pool("s1") != t1.Pool("s1") || t2.Pool("s2") != t1.Pool("s2") {
 		t.Error("pools not kept across maps")
 	}
@@ -118,6 +130,43 @@ func TestApply(t *testing.T) {
 	waitClosed(t, t3.Pool("s1"))
 	if got := ping(t4.Pool("s2")); got != "+PONG\r\n" {
 		t.Errorf("the remaining shard: %q", got)
+	}
+}
+
+// Wait returns once a table of the version asked for is in use, and
+// gives up, with the table in use, when its context ends.
+func TestWait(t *testing.T) {
+	r := New(opts(), nil)
+	defer r.Close()
+	reg := registry("s1=" + serving(t))
+	m := topology.Spread([]string{"s1"})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	if tb, ok := r.Wait(ctx, 0); ok || tb != nil {
+		t.Errorf("Wait before the first map = %v, %v; want nil, false", tb, ok)
+	}
+	cancel()
+	go func() {
+		for v := uint64(1); v <= 3; v++ {
+			time.Sleep(10 * time.Millisecond)
+			mv := m.Clone()
+			mv.Version = v
+			r.Apply(mv, reg)
+		}
+	}()
+	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	tb, ok := r.Wait(ctx, 3)
+	if !ok || tb.Version != 3 {
+		t.Fatalf("Wait(3) = %v, %v; want version 3", tb, ok)
+	}
+	if d := time.Since(start); d < 25*time.Millisecond {
+		t.Errorf("Wait returned after %v, before the maps were applied", d)
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel2()
+	if tb, ok := r.Wait(ctx2, 4); ok || tb.Version != 3 {
+		t.Errorf("Wait(4) without that map = %v, %v; want version 3, false", tb.Version, ok)
 	}
 }
 

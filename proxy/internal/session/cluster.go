@@ -158,26 +158,34 @@ func mergeKeyspace(c *call) string {
 	return b.String()
 }
 
-// multiShard handles a keyed command whose keys live on several shards:
-// MGET and EXISTS are isolated reads over the shards, TOUCH a plain
-// fan-out, MSET, MSETNX, DEL and UNLINK atomic writes (two-phase commit);
-// every other command fails with CROSSSLOT.
+// multiShard handles a keyed command whose keys live on several shards,
+// none of them migrating, except cross-shard writes (route): MGET and
+// EXISTS are isolated reads over the shards, TOUCH a plain fan-out; every
+// other command fails with CROSSSLOT.
 func (s *Session) multiShard(spec *command.Spec, t *router.Table, args [][]byte, pos []int) *call {
 	switch spec.Name {
 	case "mget", "exists", "touch":
-		return s.fanKeys(spec, t, args, pos)
-	case "mset", "msetnx", "del", "unlink":
-		return s.crossWrite(spec, t, args, pos)
+		return s.fanKeys(spec, t, args, pos, &s.keyBuf)
 	}
 	return errCall(errCrossSlot)
 }
 
-// groupKeys assigns the keys at pos to their shards: it appends to pools
-// the shards in the order they first appear and to kg each key's index
-// in pools.
+// isCrossWrite reports whether spec runs as a two-phase commit when its
+// keys span shards.
+func isCrossWrite(spec *command.Spec) bool {
+	switch spec.Name {
+	case "mset", "msetnx", "del", "unlink":
+		return true
+	}
+	return false
+}
+
+// groupKeys assigns the keys at pos to the shards serving them: it appends
+// to pools the shards in the order they first appear and to kg each key's
+// index in pools.
 func groupKeys(t *router.Table, args [][]byte, pos []int, pools []*backend.Pool, kg []uint16) ([]*backend.Pool, []uint16) {
 	for _, at := range pos {
-		p := owner(t, args[at])
+		p, _ := t.Serving(slot.Of(args[at]))
 		g := slices.Index(pools, p)
 		if g < 0 {
 			g = len(pools)
@@ -193,8 +201,8 @@ func groupKeys(t *router.Table, args [][]byte, pos []int, pools []*backend.Pool,
 // MGET and EXISTS go as SHARDIS.LOCKREAD: each shard waits for the
 // transactions prepared on its keys and holds shared locks on them until
 // every shard has answered, so the read never sees half of a cross-shard
-// write.
-func (s *Session) fanKeys(spec *command.Spec, t *router.Table, args [][]byte, pos []int) *call {
+// write. kb is scratch space for the sub-commands' arguments.
+func (s *Session) fanKeys(spec *command.Spec, t *router.Table, args [][]byte, pos []int, kb *[][]byte) *call {
 	c := s.newCall()
 	c.pools, c.mget = groupKeys(t, args, pos, c.pools, c.mget)
 	var inner string
@@ -209,7 +217,7 @@ func (s *Session) fanKeys(spec *command.Spec, t *router.Table, args [][]byte, po
 	}
 	for g, p := range c.pools {
 		i := c.addSub(p.Conn(s.id, s.proto))
-		cmd := append(s.keyBuf[:0], args[0])
+		cmd := append((*kb)[:0], args[0])
 		for k, kg := range c.mget {
 			if int(kg) == g {
 				cmd = append(cmd, args[pos[k]])
@@ -221,7 +229,7 @@ func (s *Session) fanKeys(spec *command.Spec, t *router.Table, args [][]byte, po
 			c.subs[i].cmd = backend.EncodeArgs(c.subs[i].cmd, cmd)
 		}
 		clear(cmd) // they alias the client's request
-		s.keyBuf = cmd[:0]
+		*kb = cmd[:0]
 	}
 	if spec.Name == "mget" {
 		c.merge = mergeMGET
@@ -233,13 +241,16 @@ func (s *Session) fanKeys(spec *command.Spec, t *router.Table, args [][]byte, po
 }
 
 // crossWrite runs MSET, MSETNX, DEL or UNLINK whose keys span shards as
-// a two-phase commit whose primary is the shard of the first key. It runs
-// once every earlier request of the client is answered, and the client's
-// next requests after it, so the client sees its commands in order.
-func (s *Session) crossWrite(spec *command.Spec, t *router.Table, args [][]byte, pos []int) *call {
+// a two-phase commit whose primary is the shard of the first key, and
+// returns the reply. The session runs it once every earlier request of
+// the client is answered, and the client's next requests after it, so
+// the client sees its commands in order (route). A PREPARE refused with
+// WRONGSHARD aborts the transaction and is the reply, which the caller
+// (fenced) retries by a newer map.
+func (s *Session) crossWrite(spec *command.Spec, t *router.Table, args [][]byte, pos []int) []byte {
 	pairs := spec.Name == "mset" || spec.Name == "msetnx"
 	if pairs && len(args)%2 == 0 {
-		return errCall(fmt.Sprintf("ERR wrong number of arguments for '%s' command", spec.Name))
+		return resp.AppendError(nil, fmt.Sprintf("ERR wrong number of arguments for '%s' command", spec.Name))
 	}
 	pools, kg := groupKeys(t, args, pos, nil, nil)
 	parts := make([]twophase.Part, len(pools))
@@ -253,8 +264,7 @@ func (s *Session) crossWrite(spec *command.Spec, t *router.Table, args [][]byte,
 			pt.Args = append(pt.Args, args[at+1])
 		}
 	}
-	s.drain()
-	return s.localCall(s.env.Tx.Run(s.ctx, strings.ToUpper(spec.Name), parts, s.id))
+	return s.env.Tx.Run(s.ctx, strings.ToUpper(spec.Name), parts, s.id)
 }
 
 // mergeMGET puts the values the shards returned for their keys back in

@@ -8,7 +8,6 @@ import (
 	"github.com/shardis/shardis/pkg/command"
 	"github.com/shardis/shardis/pkg/resp"
 	"github.com/shardis/shardis/pkg/slot"
-	"github.com/shardis/shardis/proxy/internal/backend"
 	"github.com/shardis/shardis/proxy/internal/router"
 )
 
@@ -144,15 +143,14 @@ func (s *Session) dispatchSpec(spec, sub *command.Spec, args [][]byte) *call {
 	case "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe":
 		return s.published(s.subscribe(name, args))
 	case "publish":
-		s.posBuf = append(s.posBuf[:0], 1)
-		return s.route(spec, args, s.posBuf)
+		return s.publish(args, 1)
 	case "pubsub":
 		return s.pubsubInfo(sub, args)
 	case "reset":
 		return s.published(s.reset())
 	}
 	if sub.Flags&command.ShardChannel != 0 { // SPUBLISH
-		return s.route(spec, args, sub.ChannelPositions(args))
+		return s.publish(args, sub.ChannelPositions(args)[0])
 	}
 	s.posBuf = spec.AppendKeyPositions(s.posBuf[:0], args)
 	if len(s.posBuf) == 0 {
@@ -169,34 +167,64 @@ func (s *Session) dispatchSpec(spec, sub *command.Spec, args [][]byte) *call {
 }
 
 // table returns the routing table, nil (with an error call) before the
-// first slot map.
+// first slot map. When the map changed since the previous request, it
+// first waits until every request routed by the older map is answered
+// (retried, if a shard refused it): so a request routed by the new map
+// never overtakes an earlier one on the same key that a shard refused
+// because the older map was stale (moving.go).
 func (s *Session) table() (*router.Table, *call) {
 	t := s.env.Router.Current()
+	if t != s.routed {
+		if t == nil {
+			return nil, errCall(errNoMap)
+		}
+		if s.routed != nil {
+			s.drain()
+		}
+		s.routed = t
+	}
 	if t == nil {
 		return nil, errCall(errNoMap)
 	}
 	return t, nil
 }
 
-// owner returns the shard serving key's slot.
-func owner(t *router.Table, key []byte) *backend.Pool {
-	return t.OwnerOf(slot.Of(key))
-}
-
-// route sends a keyed command to the shard of its keys; multi-key reads
-// fan out, other multi-shard commands fail with CROSSSLOT.
+// route sends a keyed command to the shard that serves its keys; multi-key
+// reads fan out, multi-key writes run as cross-shard transactions, other
+// multi-shard commands fail with CROSSSLOT. A command with a key in a
+// migrating slot runs synchronously after the client's earlier requests
+// (moving.go).
 func (s *Session) route(spec *command.Spec, args [][]byte, pos []int) *call {
 	t, ec := s.table()
 	if t == nil {
 		return ec
 	}
-	p := owner(t, args[pos[0]])
+	p, migrating := t.Serving(slot.Of(args[pos[0]]))
+	cross := false
 	for _, i := range pos[1:] {
-		if owner(t, args[i]) != p {
-			return s.multiShard(spec, t, args, pos)
-		}
+		q, m := t.Serving(slot.Of(args[i]))
+		migrating = migrating || m
+		cross = cross || q != p
+	}
+	switch {
+	case migrating || cross && isCrossWrite(spec):
+		s.drain()
+		return s.localCall(s.fenced(s.ctx, 0, nil, func(t *router.Table) []byte { return s.runKeyed(t, args) }))
+	case cross:
+		return s.multiShard(spec, t, args, pos)
 	}
 	return s.forwardCall(p.Conn(s.id, s.proto), args)
+}
+
+// publish sends PUBLISH or SPUBLISH to the owner of the channel at ch: a
+// channel stays with its slot's owner while the slot migrates (shards do
+// not fence channels), and its subscribers follow the owner (pubsub.go).
+func (s *Session) publish(args [][]byte, ch int) *call {
+	t, ec := s.table()
+	if t == nil {
+		return ec
+	}
+	return s.forwardCall(t.OwnerOf(slot.Of(args[ch])).Conn(s.id, s.proto), args)
 }
 
 // anyShard sends a command that any shard answers alike (COMMAND) to an

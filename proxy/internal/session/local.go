@@ -109,7 +109,9 @@ func (s *Session) hello(args [][]byte) *call {
 	s.authed = true
 	if proto != s.proto {
 		// Backend connections are per protocol; dedicated ones must be
-		// made again.
+		// made again. Calls that shards refused are re-run in the
+		// protocol they were sent in (moving.go).
+		s.drain()
 		s.closeConns()
 		s.ps = nil
 	}
@@ -145,6 +147,7 @@ func validName(name []byte) string {
 }
 
 func (s *Session) reset() *call {
+	s.drain() // see hello
 	s.tx = txState{}
 	s.closeConns()
 	s.ps = nil

@@ -22,6 +22,12 @@
 // and cross-shard writes (a two-phase commit, package twophase, run by
 // the reader goroutine) first drain the queue, so they run after
 // everything the client sent before them.
+//
+// During online resharding (moving.go) commands on migrating slots also
+// drain the queue and run synchronously, after moving their keys; a call
+// a shard refuses with WRONGSHARD (the map is stale) keeps its place in
+// the queue and is run again, by a goroutine of the session's, once the
+// router has a new enough map.
 package session
 
 import (
@@ -95,11 +101,15 @@ type Session struct {
 	// keyBuf is scratch space for the arguments of a fan-out's
 	// sub-command.
 	keyBuf [][]byte
+	// routed is the table the previous request was routed by (table).
+	routed *router.Table
 
 	tx  txState
 	ded map[*backend.Pool]*backend.Dedicated // blocking and tx connections
-	// blocked is a blocking command in progress on a dedicated connection.
+	// blocked is a blocking command in progress on a dedicated connection;
+	// unblock stops it (the client left).
 	blocked *call
+	unblock context.CancelFunc
 	ps      *pubsub
 
 	closing atomic.Bool
@@ -123,7 +133,13 @@ type Session struct {
 	closed           bool // the session ended: pushes are dropped
 	sleeping         bool // the reader waits on wake
 	wake             chan struct{}
-	bg               sync.WaitGroup // goroutines writing what a non-blocking write left
+	// retries are the calls that shards refused (WRONGSHARD), in the order
+	// refused; retrying is set while retryLoop runs them (moving.go).
+	retries  []retry
+	retrying bool
+	// bg counts the goroutines writing what a non-blocking write left and
+	// retryLoop.
+	bg sync.WaitGroup
 }
 
 // Serve runs a session on nc until the client leaves or ctx ends.
@@ -190,6 +206,7 @@ func (s *Session) readLoop() {
 		args, err := s.rd.ReadCommand()
 		if s.blocked != nil {
 			if err != nil { // the client left while blocked
+				s.unblock()
 				s.closeConns()
 			}
 			<-s.blocked.done
@@ -197,6 +214,7 @@ func (s *Session) readLoop() {
 				s.dropDedicated(p)
 			}
 			s.blocked = nil
+			s.unblock()
 		}
 		if err != nil {
 			var pe *resp.ProtocolError
@@ -283,6 +301,9 @@ func (s *Session) enqueue(c *call) {
 func (s *Session) subReply(u *sub, raw []byte) backend.Flusher {
 	c := u.c
 	if len(c.subs) == 1 && c.merge == nil {
+		if raw[0] == '-' && s.refused(c, raw) {
+			return nil
+		}
 		s.omu.Lock()
 		if s.queue.front() == c && !s.wfailed {
 			// First in line: straight into the output buffer.
@@ -310,13 +331,18 @@ func (s *Session) subReply(u *sub, raw []byte) backend.Flusher {
 	if !last {
 		return nil
 	}
-	if c.merge != nil {
-		c.reply = c.merge(c)
-	}
 	if c.readID != "" {
 		// Every shard answered: the read is complete, its shared locks
 		// can go.
 		s.env.Tx.Unlock(c.readID, c.pools, s.id)
+	}
+	if len(c.pools) > 0 { // a fan-out over keys: a shard may refuse them
+		if r := refusalOf(c); r != nil && s.refused(c, r) {
+			return nil
+		}
+	}
+	if c.merge != nil {
+		c.reply = c.merge(c)
 	}
 	s.omu.Lock()
 	c.ready = true

@@ -1,11 +1,17 @@
 package session
 
 import (
+	"context"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/shardis/shardis/pkg/command"
+	"github.com/shardis/shardis/pkg/resp"
+	"github.com/shardis/shardis/pkg/slot"
 	"github.com/shardis/shardis/proxy/internal/backend"
 	"github.com/shardis/shardis/proxy/internal/reply"
+	"github.com/shardis/shardis/proxy/internal/router"
 )
 
 // Transactions run on one shard: WATCH pins a dedicated connection to the
@@ -17,10 +23,13 @@ type txState struct {
 	active bool
 	dirty  bool
 	cmds   [][]byte // encoded commands
-	pools  []*backend.Pool
+	// keys are the keys of cmds (copies), routed at EXEC: a slot may
+	// start or finish moving in between.
+	keys [][]byte
 	// watched is the shard of the WATCHed keys, whose dedicated
-	// connection holds the watch.
-	watched *backend.Pool
+	// connection holds the watch; watchKeys are those keys (copies).
+	watched   *backend.Pool
+	watchKeys [][]byte
 }
 
 func (t *txState) len() int {
@@ -28,15 +37,6 @@ func (t *txState) len() int {
 		return -1
 	}
 	return len(t.cmds)
-}
-
-func (t *txState) addPool(p *backend.Pool) {
-	for _, q := range t.pools {
-		if q == p {
-			return
-		}
-	}
-	t.pools = append(t.pools, p)
 }
 
 func (s *Session) queueTx(spec, sub *command.Spec, args [][]byte) *call {
@@ -51,12 +51,11 @@ func (s *Session) queueTx(spec, sub *command.Spec, args [][]byte) *call {
 	case "client", "config", "info", "hello", "auth", "select", "time", "command", "swapdb", "move":
 		return refuse(fmt.Sprintf("ERR '%s' is not supported inside MULTI by shardis-proxy", sub.Name))
 	}
-	t := s.env.Router.Current()
-	if t == nil {
+	if s.env.Router.Current() == nil {
 		return refuse(errNoMap)
 	}
 	for _, p := range spec.KeyPositions(args) {
-		s.tx.addPool(owner(t, args[p]))
+		s.tx.keys = append(s.tx.keys, append([]byte(nil), args[p]...))
 	}
 	s.tx.cmds = append(s.tx.cmds, backend.EncodeArgs(nil, args))
 	return &call{reply: []byte("+QUEUED\r\n")}
@@ -69,7 +68,7 @@ func (s *Session) multi() *call {
 	s.tx.active = true
 	s.tx.dirty = false
 	s.tx.cmds = nil
-	s.tx.pools = nil
+	s.tx.keys = nil
 	return okCall()
 }
 
@@ -87,33 +86,48 @@ func (s *Session) exec() *call {
 		return errCall("ERR EXEC without MULTI")
 	}
 	tx := s.tx
-	s.tx = txState{watched: tx.watched}
+	s.tx = txState{watched: tx.watched, watchKeys: tx.watchKeys}
 	defer s.unwatchQuiet()
 	if tx.dirty {
 		return errCall("EXECABORT Transaction discarded because of previous errors.")
 	}
-	pools := tx.pools
-	if tx.watched != nil {
-		pools = append([]*backend.Pool{tx.watched}, pools...)
-	}
-	var p *backend.Pool
-	for _, q := range pools {
-		if p != nil && q != p {
-			return errCall("EXECABORT Transaction discarded because its keys live on different shards; give them a common hash tag, e.g. {user1}:a and {user1}:b, to keep them on one shard")
-		}
-		p = q
-	}
-	if p == nil {
-		t, ec := s.table()
-		if t == nil {
-			return ec
-		}
-		p = t.Shards[0]
+	if _, ec := s.table(); ec != nil {
+		return ec
 	}
 	s.drain()
+	return s.localCall(s.fenced(s.ctx, 0, nil, func(t *router.Table) []byte { return s.execBy(t, &tx) }))
+}
+
+// execBy runs the queued transaction tx on the shard that serves its keys
+// by t, after moving those of migrating slots there, and returns EXEC's
+// reply.
+func (s *Session) execBy(t *router.Table, tx *txState) []byte {
+	p := tx.watched
+	for _, k := range tx.watchKeys {
+		if q, _ := t.Serving(slot.Of(k)); q != p {
+			// The watched keys are served by another shard now (their
+			// slot is moving): the watch cannot tell whether they
+			// changed, so the transaction fails as if they had.
+			return s.appendNullArray(nil)
+		}
+	}
+	pos := make([]int, len(tx.keys))
+	for i, k := range tx.keys {
+		q, _ := t.Serving(slot.Of(k))
+		if p != nil && q != p {
+			return resp.AppendError(nil, "EXECABORT Transaction discarded because its keys live on different shards; give them a common hash tag, e.g. {user1}:a and {user1}:b, to keep them on one shard")
+		}
+		p, pos[i] = q, i
+	}
+	if p == nil {
+		p = t.Shards[0]
+	}
+	if e := s.moveKeys(t, tx.keys, pos); e != nil {
+		return e
+	}
 	d, e := s.dedicated(p)
 	if d == nil {
-		return &call{reply: e}
+		return e
 	}
 	var buf []byte
 	buf = backend.Encode(buf, "MULTI")
@@ -132,49 +146,69 @@ func (s *Session) exec() *call {
 		}
 		last = raw
 	}
-	s.tx.watched = nil // EXEC unwatches
-	return &call{reply: append([]byte(nil), last...)}
+	s.tx.watched, s.tx.watchKeys = nil, nil // EXEC unwatches
+	if _, refused := wrongShard(last); refused && tx.watched != nil {
+		// Refused, EXEC dropped the watch, which a run elsewhere
+		// cannot have: the transaction fails as if the keys changed.
+		return s.appendNullArray(nil)
+	}
+	return append([]byte(nil), last...)
 }
 
-func (s *Session) dedicatedFailed(p *backend.Pool, err error) *call {
+func (s *Session) appendNullArray(b []byte) []byte {
+	if s.proto == 3 {
+		return resp.AppendNull(b)
+	}
+	return resp.AppendNullArray(b)
+}
+
+func (s *Session) dedicatedFailed(p *backend.Pool, err error) []byte {
 	s.dropDedicated(p)
-	s.tx.watched = nil
+	s.tx.watched, s.tx.watchKeys = nil, nil
 	s.env.Metrics.BackendError(p.ID)
-	return &call{reply: backend.DownReply(p.ID, p.Addr, err.Error())}
+	return backend.DownReply(p.ID, p.Addr, err.Error())
 }
 
 func (s *Session) watch(spec *command.Spec, args [][]byte) *call {
 	if s.tx.active {
 		return errCall("ERR WATCH inside MULTI is not allowed")
 	}
-	t, ec := s.table()
-	if t == nil {
+	if _, ec := s.table(); ec != nil {
 		return ec
 	}
-	var p *backend.Pool
-	for _, i := range spec.KeyPositions(args) {
-		q := owner(t, args[i])
-		if p != nil && q != p {
-			return errCall(errCrossSlot)
-		}
-		p = q
-	}
-	if s.tx.watched != nil && s.tx.watched != p {
-		return errCall("CROSSSLOT WATCH keys must live on the shard of the keys already watched; give them a common hash tag, e.g. {user1}:a and {user1}:b")
-	}
+	pos := spec.KeyPositions(args)
 	s.drain()
-	d, e := s.dedicated(p)
-	if d == nil {
-		return &call{reply: e}
-	}
-	raw, err := d.Do(backend.EncodeArgs(nil, args))
-	if err != nil {
-		return s.dedicatedFailed(p, err)
-	}
-	if !reply.IsError(raw) {
-		s.tx.watched = p
-	}
-	return &call{reply: raw}
+	return s.localCall(s.fenced(s.ctx, 0, nil, func(t *router.Table) []byte {
+		var p *backend.Pool
+		for _, i := range pos {
+			q, _ := t.Serving(slot.Of(args[i]))
+			if p != nil && q != p {
+				return resp.AppendError(nil, errCrossSlot)
+			}
+			p = q
+		}
+		if s.tx.watched != nil && s.tx.watched != p {
+			return resp.AppendError(nil, "CROSSSLOT WATCH keys must live on the shard of the keys already watched; give them a common hash tag, e.g. {user1}:a and {user1}:b")
+		}
+		if e := s.moveKeys(t, args, pos); e != nil {
+			return e
+		}
+		d, e := s.dedicated(p)
+		if d == nil {
+			return e
+		}
+		raw, err := d.Do(backend.EncodeArgs(nil, args))
+		if err != nil {
+			return s.dedicatedFailed(p, err)
+		}
+		if !reply.IsError(raw) {
+			s.tx.watched = p
+			for _, i := range pos {
+				s.tx.watchKeys = append(s.tx.watchKeys, append([]byte(nil), args[i]...))
+			}
+		}
+		return raw
+	}))
 }
 
 func (s *Session) unwatch() *call {
@@ -187,7 +221,7 @@ func (s *Session) unwatchQuiet() {
 	if p == nil {
 		return
 	}
-	s.tx.watched = nil
+	s.tx.watched, s.tx.watchKeys = nil, nil
 	if d := s.ded[p]; d != nil {
 		if _, err := d.Do(backend.Encode(nil, "UNWATCH")); err != nil {
 			s.dropDedicated(p)
@@ -196,40 +230,114 @@ func (s *Session) unwatchQuiet() {
 }
 
 // blocking runs a blocking command on the session's dedicated connection
-// to the keys' shard. The reader goes on reading the client's next
-// request but dispatches it only when the blocking command has answered;
-// if the client leaves meanwhile, the dedicated connection is closed.
+// to the shard serving its keys, after moving those of migrating slots
+// there. The reader goes on reading the client's next request but
+// dispatches it only when the blocking command has answered; if the
+// client leaves meanwhile, the dedicated connection is closed. A refusal
+// (the slot moved away while the client waited: the shard wakes its
+// blocked clients with WRONGSHARD) runs the command again where the keys
+// are served now, with what is left of its timeout.
 func (s *Session) blocking(args [][]byte, pos []int) *call {
 	t, ec := s.table()
 	if t == nil {
 		return ec
 	}
-	p := owner(t, args[pos[0]])
+	p, migrating := t.Serving(slot.Of(args[pos[0]]))
 	for _, i := range pos[1:] {
-		if owner(t, args[i]) != p {
+		q, m := t.Serving(slot.Of(args[i]))
+		if q != p {
 			return errCall(errCrossSlot)
 		}
+		migrating = migrating || m
 	}
 	s.drain()
-	d, e := s.dedicated(p)
-	if d == nil {
-		return &call{reply: e}
+	start := time.Now()
+	var refusal []byte // the key move's, run again below
+	if migrating {
+		if e := s.moveKeys(t, args, pos); e != nil {
+			if _, ok := wrongShard(e); !ok {
+				return &call{reply: e}
+			}
+			refusal = e
+		}
+	}
+	var d *backend.Dedicated
+	if refusal == nil {
+		var e []byte
+		if d, e = s.dedicated(p); d == nil {
+			return &call{reply: e}
+		}
 	}
 	cmd := backend.EncodeArgs(nil, args)
 	// The call is answered by a goroutine of its own; the reader waits for
 	// done (closed when the reply is in the output buffer) before the
 	// next request.
 	c := &call{done: make(chan struct{}), keep: true}
-	s.blocked = c
+	ctx, cancel := context.WithCancel(s.ctx)
+	s.blocked, s.unblock = c, cancel
 	go func() {
-		raw, err := d.Do(cmd)
-		if err != nil {
-			c.reply = backend.DownReply(p.ID, p.Addr, err.Error())
-			c.drop = p
-		} else {
-			c.reply = raw
+		raw := refusal
+		if d != nil {
+			r, err := d.Do(cmd)
+			if err != nil {
+				c.reply = backend.DownReply(p.ID, p.Addr, err.Error())
+				c.drop = p
+				s.complete(c)
+				return
+			}
+			raw = r
 		}
+		if v, ok := wrongShard(raw); ok {
+			raw = s.rerunBlocking(ctx, cmd, start, v, raw)
+		}
+		c.reply = raw
 		s.complete(c)
 	}()
 	return c
+}
+
+// rerunBlocking runs the blocking command cmd, refused by a shard, again
+// by a map of at least version v where its keys are served, with what is
+// left of the timeout it had at start. It uses a connection of its own:
+// the session's dedicated connections belong to the reader goroutine.
+// ctx ends when the client leaves.
+func (s *Session) rerunBlocking(ctx context.Context, cmd []byte, start time.Time, v uint64, refusal []byte) []byte {
+	args := decodeArgs(cmd)
+	spec := command.Lookup(args[0])
+	pos := spec.AppendKeyPositions(nil, args)
+	at := len(args) - 1 // BLPOP k... timeout, BLMOVE s d from to timeout, ...
+	if spec.Name == "blmpop" || spec.Name == "bzmpop" {
+		at = 1 // BLMPOP timeout numkeys k...
+	}
+	timeout, terr := strconv.ParseFloat(string(args[at]), 64)
+	return s.fenced(ctx, v, refusal, func(t *router.Table) []byte {
+		p, _ := t.Serving(slot.Of(args[pos[0]]))
+		for _, i := range pos[1:] {
+			if q, _ := t.Serving(slot.Of(args[i])); q != p {
+				return resp.AppendError(nil, errCrossSlot)
+			}
+		}
+		if e := s.moveKeys(t, args, pos); e != nil {
+			return e
+		}
+		if terr == nil && timeout > 0 {
+			// At least a millisecond: the shard then answers a timeout
+			// in the command's own way.
+			left := max(timeout-time.Since(start).Seconds(), 0.001)
+			args[at] = strconv.AppendFloat(args[at][:0], left, 'f', 3, 64)
+		}
+		d, err := backend.DialDedicated(ctx, p.ID, p.Addr, s.proto, s.env.Backend)
+		if err != nil {
+			s.env.Metrics.BackendError(p.ID)
+			return backend.DownReply(p.ID, p.Addr, err.Error())
+		}
+		defer d.Close()
+		stop := context.AfterFunc(ctx, func() { d.Close() })
+		defer stop()
+		raw, err := d.Do(backend.EncodeArgs(nil, args))
+		if err != nil {
+			return backend.DownReply(p.ID, p.Addr, err.Error())
+		}
+		return raw
+	})
 }
