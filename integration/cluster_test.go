@@ -164,9 +164,15 @@ type Cluster struct {
 	Topo    *topology.Client
 }
 
-// startCluster starts a cluster for one test; proxyArgs are added to the
-// proxies' command lines.
+// startCluster starts a cluster of three shards for one test; proxyArgs
+// are added to the proxies' command lines.
 func startCluster(t *testing.T, proxyArgs ...string) *Cluster {
+	t.Helper()
+	return startClusterOf(t, 3, proxyArgs...)
+}
+
+// startClusterOf starts a cluster of n shards.
+func startClusterOf(t *testing.T, n int, proxyArgs ...string) *Cluster {
 	t.Helper()
 	dir := t.TempDir()
 	if os.Getenv("SHARDIS_KEEP") != "" {
@@ -195,12 +201,8 @@ func startCluster(t *testing.T, proxyArgs ...string) *Cluster {
 	must(t, os.MkdirAll(filepath.Join(dir, "etcd"), 0o755))
 	c.Etcd = start(t, dir, "etcd", "shardis-meta", "etcd", "--data-dir", filepath.Join(dir, "etcd"), "--listen", "127.0.0.1:0")
 	var addrs []string
-	for i := 1; i <= 3; i++ {
-		sdir := filepath.Join(dir, fmt.Sprintf("s%d", i))
-		must(t, os.MkdirAll(sdir, 0o755))
-		s := start(t, dir, fmt.Sprintf("s%d", i), "shardd", "--port", "0", "--dir", sdir, "--appendonly", "yes", "--appendfsync", "no")
-		c.Shards = append(c.Shards, s)
-		addrs = append(addrs, s.Addr)
+	for range n {
+		addrs = append(addrs, c.startShard(t).Addr)
 	}
 	out, err := exec.Command(filepath.Join(binDir, "shardis-meta"), "--etcd", c.Etcd.Addr, "init", "--shards", strings.Join(addrs, ",")).CombinedOutput()
 	if err != nil {
@@ -220,6 +222,28 @@ func startCluster(t *testing.T, proxyArgs ...string) *Cluster {
 	// Both proxies have applied version 1.
 	must(t, c.Topo.Barrier(ctx, 1, 5*time.Second))
 	return c
+}
+
+// startShard starts one more shard process, s<N>, not registered yet.
+func (c *Cluster) startShard(t *testing.T) *Process {
+	t.Helper()
+	name := fmt.Sprintf("s%d", len(c.Shards)+1)
+	sdir := filepath.Join(c.Dir, name)
+	must(t, os.MkdirAll(sdir, 0o755))
+	s := start(t, c.Dir, name, "shardd", "--port", "0", "--dir", sdir, "--appendonly", "yes", "--appendfsync", "no")
+	c.Shards = append(c.Shards, s)
+	return s
+}
+
+// meta runs shardis-meta against the cluster's etcd and returns its
+// output; the test fails if it fails.
+func (c *Cluster) meta(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(filepath.Join(binDir, "shardis-meta"), append([]string{"--etcd", c.Etcd.Addr}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("shardis-meta %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
 }
 
 func must(t *testing.T, err error) {

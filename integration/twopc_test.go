@@ -25,11 +25,13 @@ import (
 const txTimeout = "1s"
 
 // spreadKeys returns n keys named prefix:N that live on at least
-// minShards different shards, in an order that alternates between them.
+// minShards different shards (or on all, if there are fewer), in an order
+// that alternates between them.
 func spreadKeys(t *testing.T, c *Cluster, prefix string, n, minShards int) []string {
 	t.Helper()
 	m, err := c.Topo.SlotMap(context.Background())
 	must(t, err)
+	minShards = min(minShards, len(m.Counts()))
 	byShard := map[string][]string{}
 	for i := 0; len(byShard) < minShards || countKeys(byShard) < n; i++ {
 		k := fmt.Sprintf("%s:%d", prefix, i)
@@ -163,9 +165,14 @@ func (l *groupLoad) noteError(err error, counter *atomic.Int64) {
 	l.firstError.CompareAndSwap(nil, &msg)
 }
 
-func (l *groupLoad) run(t *testing.T, c *Cluster, writers, readers int, stop <-chan struct{}) {
+// run starts the writers and readers, spread over proxies (all of the
+// cluster's if none are given).
+func (l *groupLoad) run(t *testing.T, c *Cluster, writers, readers int, stop <-chan struct{}, proxies ...*Process) {
+	if len(proxies) == 0 {
+		proxies = c.Proxies
+	}
 	for w := range writers {
-		cl := goRedis(t, c.Proxies[w%len(c.Proxies)].Addr, 2)
+		cl := goRedis(t, proxies[w%len(proxies)].Addr, 2)
 		l.wg.Go(func() {
 			ctx := context.Background()
 			rng := rand.New(rand.NewPCG(uint64(w), 7))
@@ -194,7 +201,7 @@ func (l *groupLoad) run(t *testing.T, c *Cluster, writers, readers int, stop <-c
 		})
 	}
 	for r := range readers {
-		cl := goRedis(t, c.Proxies[r%len(c.Proxies)].Addr, 3)
+		cl := goRedis(t, proxies[r%len(proxies)].Addr, 3)
 		l.wg.Go(func() {
 			ctx := context.Background()
 			for i := 0; ; i++ {

@@ -37,13 +37,13 @@ func run(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("shardis-proxy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		config    = fs.String("config", "", "config file: one `name value` per line, same names as the flags")
+		config    = fs.String("config", "", "config file: one 'name value' per line, same names as the flags")
 		listen    = fs.String("listen", "127.0.0.1:6380", "client address host:port (port 0 picks a free port)")
 		etcd      = fs.String("etcd", "", "comma-separated etcd endpoints (default $SHARDIS_ETCD, else 127.0.0.1:2379)")
 		cluster   = fs.String("cluster", "default", "cluster name")
 		id        = fs.String("id", "", "proxy ID in etcd (default random p-<hex>)")
 		pass      = fs.String("requirepass", "", "password clients must AUTH with (default none)")
-		secret    = fs.String("cluster-secret", "", "the shards' cluster-secret, for internal commands")
+		secret    = fs.String("cluster-secret", "", "the shards' cluster-secret, for internal commands (default $SHARDIS_CLUSTER_SECRET)")
 		metrics   = fs.String("metrics", "", "HTTP address for /metrics and /debug/pprof (default off)")
 		btimeout  = fs.Duration("backend-timeout", 0, "time a shard may take to answer before its connection is reset (default 10s)")
 		dtimeout  = fs.Duration("dial-timeout", 0, "time limit to connect to a shard (default 1s)")
@@ -81,6 +81,10 @@ func run(args []string, stderr io.Writer) int {
 	}
 	if *etcd == "" {
 		*etcd = "127.0.0.1:2379"
+	}
+	if *secret == "" {
+		// From the environment, so that it need not show in ps.
+		*secret = os.Getenv("SHARDIS_CLUSTER_SECRET")
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {

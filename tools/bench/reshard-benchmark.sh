@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The cost of moving slots, on this machine: etcd, two shardd (AOF on,
+# everysec) and one proxy. About 2*KEYS keys of 100 bytes are written
+# through the proxy, so that about KEYS live in s1's half of the slots, and
+# then all of s1's slots move to s2 with shardis-meta, twice over the same
+# data (back and forth):
+#
+# 1. unthrottled: keys/s and total time of the move;
+# 2. throttled (--max-keys-per-sec, default 20000): client p99 latency
+#    (redis-benchmark GET/SET through the proxy, -c 50) before the move
+#    and during it, and their ratio (target: <= 2).
+#
+# Usage: tools/bench/reshard-benchmark.sh [-k keys] [-t throttle]
+# Needs redis-benchmark and redis-cli (Debian: redis-tools).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+keys=1000000
+throttle=20000
+while getopts "k:t:" opt; do
+	case $opt in
+	k) keys=$OPTARG ;;
+	t) throttle=$OPTARG ;;
+	*) echo "usage: $0 [-k keys] [-t throttle]" >&2; exit 2 ;;
+	esac
+done
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+wait_port() {
+	for _ in $(seq 200); do
+		if redis-cli -p "$1" ping >/dev/null 2>&1; then return 0; fi
+		sleep 0.05
+	done
+	echo "nothing answers on port $1" >&2
+	exit 1
+}
+
+go build -o "$work/shardd" ./shardd/cmd/shardd
+go build -o "$work/shardis-meta" ./meta/cmd/shardis-meta
+go build -o "$work/shardis-proxy" ./proxy/cmd/shardis-proxy
+
+e=$(free_port) s1=$(free_port) s2=$(free_port) px=$(free_port)
+mkdir -p "$work/etcd" "$work/s1" "$work/s2"
+"$work/shardis-meta" etcd --data-dir "$work/etcd" --listen "127.0.0.1:$e" >/dev/null 2>"$work/etcd.log" &
+pids+=($!)
+for i in 1 2; do
+	port=$([ $i = 1 ] && echo "$s1" || echo "$s2")
+	"$work/shardd" --port "$port" --dir "$work/s$i" --appendonly yes --appendfsync everysec --save '' 2>"$work/s$i.log" &
+	pids+=($!)
+	wait_port "$port"
+done
+meta() { "$work/shardis-meta" --etcd "127.0.0.1:$e" "$@"; }
+for _ in $(seq 100); do
+	meta init --shards "127.0.0.1:$s1,127.0.0.1:$s2" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+"$work/shardis-proxy" --listen "127.0.0.1:$px" --etcd "127.0.0.1:$e" 2>"$work/proxy.log" &
+pids+=($!)
+wait_port "$px"
+for _ in $(seq 100); do
+	redis-cli -p "$px" set probe 1 2>/dev/null | grep -q OK && break
+	sleep 0.1
+done
+
+# Fill: SET key:N for N in [0, 2*keys) through the proxy, pipelined.
+echo "writing $((2 * keys)) keys of 100 bytes..."
+value=$(head -c 100 /dev/zero | tr '\0' v)
+awk -v n=$((2 * keys)) -v v="$value" 'BEGIN { for (i = 0; i < n; i++) printf "*3\r\n$3\r\nSET\r\n$%d\r\nkey:%d\r\n$100\r\n%s\r\n", length("key:" i), i, v }' |
+	redis-cli -p "$px" --pipe >/dev/null
+dbsize() { redis-cli -p "$1" dbsize; }
+echo "s1 has $(dbsize "$s1") keys, s2 $(dbsize "$s2")"
+
+# p99 SECONDS -> p99 of GET and SET through the proxy (ms), over a run of
+# about SECONDS.
+p99() {
+	local n=$(($1 * 20000))
+	redis-benchmark -p "$px" -c 50 -n "$n" -r "$((2 * keys))" -d 100 -t get,set --csv 2>/dev/null |
+		awk -F'","' '{gsub(/"/,"",$7); printf "%s ", $7}'
+}
+
+# move FROM TO [flags]: all of FROM's slots to TO; prints the seconds.
+move() {
+	local from=$1 to=$2 start end ranges
+	shift 2
+	ranges=$(meta slots --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(",".join(f"{r[0]}-{r[1]}" for s in d["shards"] if s["id"]=="'"$from"'" for r in s["ranges"]))')
+	start=$(date +%s.%N)
+	meta slots move "$ranges" --to "$to" "$@" >"$work/move.log" 2>&1
+	end=$(date +%s.%N)
+	awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }'
+}
+
+before=$(dbsize "$s1")
+secs=$(move s1 s2)
+echo "unthrottled move of $before keys: ${secs}s, $(awk -v k="$before" -v s="$secs" 'BEGIN { printf "%.0f", k / s }') keys/s"
+tail -1 "$work/move.log"
+
+idle=$(p99 5)
+echo "idle p99 ms (get set): $idle"
+moved=$(dbsize "$s2")
+move s2 s1 --max-keys-per-sec "$throttle" >"$work/secs" &
+mover=$!
+sleep 2
+during=$(p99 5)
+wait "$mover"
+echo "p99 ms during a move throttled to $throttle keys/s (get set): $during"
+echo "throttled move of $moved keys: $(cat "$work/secs")s"
+read -r ig is <<<"$idle"
+read -r dg ds <<<"$during"
+echo "p99 ratio during/idle: get $(awk -v a="$dg" -v b="$ig" 'BEGIN { printf "%.2f", a / b }'), set $(awk -v a="$ds" -v b="$is" 'BEGIN { printf "%.2f", a / b }')"
