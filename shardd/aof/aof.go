@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shardis/shardis/pkg/resp"
+	"github.com/shardis/shardis/shardd/internal/atomicfile"
 )
 
 // Fsync is the appendfsync policy.
@@ -156,7 +157,7 @@ func (a *AOF) Start() error {
 		if err := a.openIncr(seq); err != nil {
 			return err
 		}
-		if err := writeFileAtomic(a.manifestPath(), a.manifest.format()); err != nil {
+		if err := atomicfile.Write(a.manifestPath(), a.manifest.format()); err != nil {
 			return fmt.Errorf("cannot write AOF manifest: %w", err)
 		}
 	} else {
@@ -429,7 +430,7 @@ func (a *AOF) StartRewrite(rdb bool) (*Rewrite, error) {
 	}
 	a.db = -1 // the new file must select its database again
 	a.manifest.Incrs = append(a.manifest.Incrs, FileInfo{Name: a.incrName(seq), Seq: seq, Type: Incremental})
-	if err := writeFileAtomic(a.manifestPath(), a.manifest.format()); err != nil {
+	if err := atomicfile.Write(a.manifestPath(), a.manifest.format()); err != nil {
 		// Keep appending to the new file; the next rewrite will list it.
 		a.log.Error("cannot write AOF manifest at rewrite start", "err", err)
 	}
@@ -475,7 +476,7 @@ func (rw *Rewrite) Finish() error {
 	}
 	obsolete = append(obsolete, a.manifest.History...)
 	m := &Manifest{Base: &FileInfo{Name: name, Seq: rw.seq, Type: Base}, Incrs: keep}
-	err := writeFileAtomic(a.manifestPath(), m.format())
+	err := atomicfile.Write(a.manifestPath(), m.format())
 	if err == nil {
 		a.manifest = m
 	}

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/shardis/shardis/shardd/internal/atomicfile"
 )
 
 // rewriteSignature marks where CONFIG REWRITE started appending lines.
@@ -39,7 +40,7 @@ func (c *Config) Rewrite(path string) error {
 	for i, d := range table {
 		rewriteDirective(st, d, vals[i])
 	}
-	if err := writeFileAtomic(path, st.content()); err != nil {
+	if err := atomicfile.Write(path, st.content()); err != nil {
 		return fmt.Errorf("config: rewrite %q: %w", path, err)
 	}
 	return nil
@@ -206,45 +207,4 @@ func rewriteSpecial(st *rewriteState, d *Directive, v value) {
 	default:
 		panic("config: no rewrite rule for " + name)
 	}
-}
-
-// writeFileAtomic replaces path with data: temporary file, fsync, rename,
-// fsync of the directory.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/shardis/shardis/shardd/internal/ds"
 	"github.com/shardis/shardis/shardd/internal/rdb"
 )
 
@@ -108,13 +109,9 @@ func cmdRestore(x *Ctx) {
 		x.r.Err(errRestoreTTL)
 		return
 	}
-	v, err := rdb.DecodeValue(x.args[3], x.restoreLimits())
-	if errors.Is(err, rdb.ErrPayload) {
-		x.r.Err(errDumpPayload)
-		return
-	}
+	v, err := decodePayload(x.args[3], x.restoreLimits())
 	if err != nil {
-		x.r.Err(errBadData)
+		x.r.Err(err)
 		return
 	}
 	at := ttl
@@ -142,4 +139,17 @@ func cmdRestore(x *Ctx) {
 		x.logAs(append(logged, []byte("ABSTTL"))...)
 	}
 	x.r.OK()
+}
+
+// decodePayload decodes a DUMP payload, with RESTORE's errors: a payload
+// whose footer (version, checksum) is wrong, or whose value is malformed.
+func decodePayload(payload []byte, lim *rdb.Limits) (ds.Value, error) {
+	v, err := rdb.DecodeValue(payload, lim)
+	switch {
+	case errors.Is(err, rdb.ErrPayload):
+		return nil, errDumpPayload
+	case err != nil:
+		return nil, errBadData
+	}
+	return v, nil
 }

@@ -327,13 +327,9 @@ func cmdImport(x *Ctx) {
 			return
 		}
 		ats[i] = at
-		v, err := rdb.DecodeValue(args[3*i+2], lim)
-		if errors.Is(err, rdb.ErrPayload) {
-			x.r.Err(errDumpPayload)
-			return
-		}
+		v, err := decodePayload(args[3*i+2], lim)
 		if err != nil {
-			x.r.Err(errBadData)
+			x.r.Err(err)
 			return
 		}
 		vals[i] = v

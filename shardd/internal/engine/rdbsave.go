@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shardis/shardis/pkg/slot"
+	"github.com/shardis/shardis/shardd/internal/atomicfile"
 	"github.com/shardis/shardis/shardd/internal/ds"
 	"github.com/shardis/shardis/shardd/internal/keyspace"
 	"github.com/shardis/shardis/shardd/internal/rdb"
@@ -109,7 +110,7 @@ func (e *Engine) finishSave(sn *snapshot, f *os.File, path string, dirtyAtStart 
 		err = os.Rename(f.Name(), path)
 	}
 	if err == nil {
-		err = syncDir(filepath.Dir(path))
+		err = atomicfile.SyncDir(filepath.Dir(path))
 	}
 	if err != nil {
 		os.Remove(f.Name())
@@ -128,15 +129,6 @@ func (e *Engine) finishSave(sn *snapshot, f *os.File, path string, dirtyAtStart 
 	e.lastSave.Store(time.Now().Unix())
 	e.log.Info("RDB saved", "file", path, "keys", keys, "seconds", time.Since(start).Seconds())
 	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // Save saves synchronously (SAVE, and shutdown with save points).

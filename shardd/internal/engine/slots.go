@@ -14,6 +14,7 @@ import (
 
 	"github.com/shardis/shardis/pkg/migrate"
 	"github.com/shardis/shardis/pkg/slot"
+	"github.com/shardis/shardis/shardd/internal/atomicfile"
 )
 
 // The slot table of online resharding (docs/resharding.md; formats in
@@ -173,33 +174,13 @@ func (e *Engine) slotsPath() string {
 	return filepath.Join(e.cfg.String("dir"), SlotsFile)
 }
 
-// saveSlots writes t to path atomically: a temporary file, fsynced, renamed
-// over path, and the directory fsynced so that the rename is durable.
+// saveSlots writes t to path atomically.
 func saveSlots(path string, t *migrate.Table) error {
 	line := strconv.FormatUint(t.Version, 10)
 	if specs := t.Specs(); len(specs) > 0 {
 		line += " " + strings.Join(specs, " ")
 	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(line + "\n")
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(filepath.Dir(path))
+	return atomicfile.Write(path, []byte(line+"\n"))
 }
 
 // LoadSlots installs the slot table saved in the config's dir, if there
