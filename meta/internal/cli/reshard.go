@@ -89,12 +89,7 @@ func (r *runner) rebalance(ctx context.Context, args []string) error {
 		return usagef("rebalance: --resume, --abort and --dry-run exclude one another")
 	}
 	if *resume || *abort {
-		view := r.newProgressView()
-		o, err := jf.options(fs, view.show)
-		if err != nil {
-			return err
-		}
-		a, done, err := r.connect(ctx)
+		view, o, a, done, err := r.startJob(ctx, fs, &jf)
 		if err != nil {
 			return err
 		}
@@ -126,16 +121,24 @@ func (r *runner) rebalance(ctx context.Context, args []string) error {
 	}, nil)
 }
 
+// startJob makes what every job command needs: the progress view, the
+// job's options from its flags, and the admin connection (done closes it).
+func (r *runner) startJob(ctx context.Context, fs *flag.FlagSet, jf *jobFlags) (view *progressView, o admin.ReshardOptions, a *admin.Admin, done func(), err error) {
+	view = r.newProgressView()
+	if o, err = jf.options(fs, view.show); err != nil {
+		return nil, o, nil, nil, err
+	}
+	if a, done, err = r.connect(ctx); err != nil {
+		return nil, o, nil, nil, err
+	}
+	return view, o, a, done, nil
+}
+
 // job plans a job with plan and, unless dry, runs it, then runs after
 // (when not nil) once the job is done.
 func (r *runner) job(ctx context.Context, fs *flag.FlagSet, jf *jobFlags, dry bool,
 	plan func(*admin.Admin) ([]topology.Move, error), after func(*admin.Admin) error) error {
-	view := r.newProgressView()
-	o, err := jf.options(fs, view.show)
-	if err != nil {
-		return err
-	}
-	a, done, err := r.connect(ctx)
+	view, o, a, done, err := r.startJob(ctx, fs, jf)
 	if err != nil {
 		return err
 	}
