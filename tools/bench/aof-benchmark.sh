@@ -30,18 +30,7 @@ while getopts "n:k:" opt; do
 done
 tests=set,incr,lpush
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+. tools/bench/lib.sh
 
 # Pin the servers to CPU 0 and the clients to CPU 1 when there are two
 # CPUs or more, so that they do not compete for a core.

@@ -6,45 +6,30 @@
 # data (back and forth):
 #
 # 1. unthrottled: keys/s and total time of the move;
-# 2. throttled (--max-keys-per-sec, default 20000): client p99 latency
-#    (redis-benchmark GET/SET through the proxy, -c 50) before the move
-#    and during it, and their ratio (target: <= 2).
+# 2. throttled (--max-keys-per-sec, default 20000) and in small batches
+#    (--batch-slots, default 64, so that few keys are in migrating slots at
+#    any time), moving all of s2's slots (every key) back to s1: client p99
+#    latency (redis-benchmark GET/SET through the proxy, -c 50) before the
+#    move and during it, and their ratio (target: <= 2).
 #
-# Usage: tools/bench/reshard-benchmark.sh [-k keys] [-t throttle]
+# Usage: tools/bench/reshard-benchmark.sh [-k keys] [-t throttle] [-b batch-slots]
 # Needs redis-benchmark and redis-cli (Debian: redis-tools).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 keys=1000000
 throttle=20000
-while getopts "k:t:" opt; do
+batch=64
+while getopts "k:t:b:" opt; do
 	case $opt in
 	k) keys=$OPTARG ;;
 	t) throttle=$OPTARG ;;
-	*) echo "usage: $0 [-k keys] [-t throttle]" >&2; exit 2 ;;
+	b) batch=$OPTARG ;;
+	*) echo "usage: $0 [-k keys] [-t throttle] [-b batch-slots]" >&2; exit 2 ;;
 	esac
 done
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-wait_port() {
-	for _ in $(seq 200); do
-		if redis-cli -p "$1" ping >/dev/null 2>&1; then return 0; fi
-		sleep 0.05
-	done
-	echo "nothing answers on port $1" >&2
-	exit 1
-}
+. tools/bench/lib.sh
 
 go build -o "$work/shardd" ./shardd/cmd/shardd
 go build -o "$work/shardis-meta" ./meta/cmd/shardis-meta
@@ -86,7 +71,7 @@ echo "s1 has $(dbsize "$s1") keys, s2 $(dbsize "$s2")"
 p99() {
 	local n=$(($1 * 20000))
 	redis-benchmark -p "$px" -c 50 -n "$n" -r "$((2 * keys))" -d 100 -t get,set --csv 2>/dev/null |
-		awk -F'","' '{gsub(/"/,"",$7); printf "%s ", $7}'
+		awk -F'","' 'NR > 1 {gsub(/"/,"",$7); printf "%s ", $7}'
 }
 
 # move FROM TO [flags]: all of FROM's slots to TO; prints the seconds.
@@ -105,16 +90,16 @@ secs=$(move s1 s2)
 echo "unthrottled move of $before keys: ${secs}s, $(awk -v k="$before" -v s="$secs" 'BEGIN { printf "%.0f", k / s }') keys/s"
 tail -1 "$work/move.log"
 
+p99 2 >/dev/null # warm up
 idle=$(p99 5)
 echo "idle p99 ms (get set): $idle"
-moved=$(dbsize "$s2")
-move s2 s1 --max-keys-per-sec "$throttle" >"$work/secs" &
+move s2 s1 --max-keys-per-sec "$throttle" --batch-slots "$batch" >"$work/secs" &
 mover=$!
 sleep 2
 during=$(p99 5)
 wait "$mover"
-echo "p99 ms during a move throttled to $throttle keys/s (get set): $during"
-echo "throttled move of $moved keys: $(cat "$work/secs")s"
+echo "p99 ms during a move throttled to $throttle keys/s, $batch slots a batch (get set): $during"
+echo "throttled move: $(cat "$work/secs")s; $(tail -1 "$work/move.log")"
 read -r ig is <<<"$idle"
 read -r dg ds <<<"$during"
 echo "p99 ratio during/idle: get $(awk -v a="$dg" -v b="$ig" 'BEGIN { printf "%.2f", a / b }'), set $(awk -v a="$ds" -v b="$is" 'BEGIN { printf "%.2f", a / b }')"

@@ -26,26 +26,9 @@ while getopts "n:b:" opt; do
 	esac
 done
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
+. tools/bench/lib.sh
+before_cleanup() {
 	if [ -d "$work/base-src" ]; then git worktree remove --force "$work/base-src" >/dev/null 2>&1 || true; fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-wait_port() {
-	for _ in $(seq 200); do
-		if redis-cli -p "$1" ping >/dev/null 2>&1; then return 0; fi
-		sleep 0.05
-	done
-	echo "nothing answers on port $1" >&2
-	exit 1
 }
 
 # build SRC DEST: the three binaries of the checkout at SRC into DEST.
