@@ -321,6 +321,42 @@ func (a *AOF) Flush() error {
 	return nil
 }
 
+// syncInBackground is appendfsync everysec's fsync: it writes what is
+// buffered, then fsyncs without holding wmu, so that commands go on being
+// written (and answered) while the disk catches up, as Redis fsyncs in a
+// background thread. Holding wmu across the fsync made every writer wait
+// for it: tens of milliseconds when much was written in that second.
+func (a *AOF) syncInBackground() error {
+	a.wmu.Lock()
+	err := a.writeLocked()
+	pos := a.written.Load()
+	a.mu.Lock()
+	f := a.incr
+	a.mu.Unlock()
+	a.wmu.Unlock()
+	if err != nil || f == nil || a.synced.Load() >= pos {
+		return err
+	}
+	err = f.Sync()
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	a.mu.Lock()
+	current := a.incr == f
+	a.mu.Unlock()
+	if !current {
+		// A rewrite switched (and synced) files meanwhile; an error
+		// from the old, closed one does not matter.
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cannot fsync AOF %q: %w", f.Name(), err)
+	}
+	if a.synced.Load() < pos {
+		a.synced.Store(pos)
+	}
+	return nil
+}
+
 func (a *AOF) fsyncLoop() {
 	defer close(a.done)
 	t := time.NewTicker(time.Second)
@@ -339,7 +375,7 @@ func (a *AOF) fsyncLoop() {
 				}
 				continue
 			}
-			if err := a.Flush(); err != nil {
+			if err := a.syncInBackground(); err != nil {
 				a.log.Error("AOF background fsync failed", "err", err)
 			}
 		}
@@ -434,8 +470,14 @@ func (a *AOF) StartRewrite(rdb bool) (*Rewrite, error) {
 		// Keep appending to the new file; the next rewrite will list it.
 		a.log.Error("cannot write AOF manifest at rewrite start", "err", err)
 	}
-	old.Sync()
-	old.Close()
+	// The old file gets no more appends: fsync and close it in the
+	// background, as Redis does, instead of holding every writer (and
+	// the engine's slot locks) for an fsync of up to a second's worth of
+	// writes or more.
+	go func() {
+		old.Sync()
+		old.Close()
+	}()
 	return &Rewrite{a: a, f: f, seq: seq, rdb: rdb}, nil
 }
 
