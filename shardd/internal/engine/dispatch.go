@@ -108,11 +108,7 @@ func (e *Engine) lookup(s *Session, args [][]byte) (*command.Spec, handler) {
 func (e *Engine) execute(s *Session, spec *command.Spec, args [][]byte, body func(x *Ctx)) {
 	r := &s.reply
 	start := time.Now()
-	// The context lives in the session, so that the hot path does not
-	// allocate one per command; EXEC's commands use the next one.
-	x := &s.ctxs[s.depth]
-	*x = Ctx{e: e, s: s, r: r, args: args, spec: spec, db: e.ks.DB(s.db), now: start.UnixMilli()}
-	x.write = spec.IsWrite()
+	x := e.newCtx(s, spec, args, start)
 	mark := r.Len()
 	s.depth++
 	body(x)
@@ -132,6 +128,16 @@ func (e *Engine) execute(s *Session, spec *command.Spec, args [][]byte, body fun
 	e.totalCmds.Add(1)
 	s.lastActivity.Store(x.now)
 	e.afterChanges(x)
+}
+
+// newCtx sets up the session's next command context (the contexts live
+// in the session, so that the hot path does not allocate one per
+// command; EXEC's commands use the next one).
+func (e *Engine) newCtx(s *Session, spec *command.Spec, args [][]byte, now time.Time) *Ctx {
+	x := &s.ctxs[s.depth]
+	*x = Ctx{e: e, s: s, r: &s.reply, args: args, spec: spec, db: e.ks.DB(s.db), now: now.UnixMilli()}
+	x.write = spec.IsWrite()
+	return x
 }
 
 // afterChanges accounts for what a command changed.

@@ -52,9 +52,7 @@ func (e *Engine) replay(s *Session, args [][]byte) {
 	if h == nil {
 		return
 	}
-	x := &s.ctxs[s.depth]
-	*x = Ctx{e: e, s: s, r: &s.reply, args: args, spec: spec, db: e.ks.DB(s.db), now: time.Now().UnixMilli()}
-	x.write = spec.IsWrite()
+	x := e.newCtx(s, spec, args, time.Now())
 	s.depth++
 	h(x)
 	s.depth--
