@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -96,6 +97,13 @@ func ParseTable(version string, specs []string) (*Table, error) {
 func WrongShard(version uint64, s int) string {
 	return fmt.Sprintf("%s %d slot %d is not served by this shard", ErrWrongShard, version, s)
 }
+
+// IsWrongShardReply reports whether raw, a RESP reply, is the refusal.
+func IsWrongShardReply(raw []byte) bool {
+	return bytes.HasPrefix(raw, wrongShardReply)
+}
+
+var wrongShardReply = []byte("-" + ErrWrongShard + " ")
 
 // ParseWrongShard returns the version a WRONGSHARD error names; ok is
 // false for any other error text.

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"time"
@@ -47,8 +46,7 @@ const fenceWait = 5 * time.Second
 // wrongShard returns the map version a WRONGSHARD refusal names; ok is
 // false for any other reply.
 func wrongShard(raw []byte) (version uint64, ok bool) {
-	const prefix = "-" + migrate.ErrWrongShard + " "
-	if !bytes.HasPrefix(raw, []byte(prefix)) {
+	if !migrate.IsWrongShardReply(raw) {
 		return 0, false
 	}
 	return migrate.ParseWrongShard(strings.TrimSpace(string(raw[1:])))

@@ -277,7 +277,7 @@ func (e *Engine) serveKey(id watchID) {
 			db: e.ks.DB(w.db), now: time.Now().UnixMilli(), write: w.spec.IsWrite(), serving: true,
 		}
 		e.run(&sx, w.h)
-		if sx.wouldBlock || (len(reply.b) > 0 && reply.b[0] == '-' && !isWrongShard(reply.b)) {
+		if sx.wouldBlock || (len(reply.b) > 0 && reply.b[0] == '-' && !migrate.IsWrongShardReply(reply.b)) {
 			// Nothing for it after all (another waiter took it, or the
 			// key changed type): it keeps waiting. A refusal (its slot
 			// was just taken away; see wakeUnserved) is its answer.
@@ -325,7 +325,7 @@ func (e *Engine) wakeUnserved(t *migrate.Table) {
 		}
 		e.unregister(w)
 		reply := Reply{proto: w.proto}
-		reply.Error(wrongShard(t.Version, h.slot))
+		reply.Error(migrate.WrongShard(t.Version, h.slot))
 		w.reply = reply.b
 		w.state.Store(int32(served))
 		close(w.done)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shardis/shardis/pkg/command"
+	"github.com/shardis/shardis/pkg/migrate"
 	"github.com/shardis/shardis/pkg/slot"
 )
 
@@ -169,7 +170,7 @@ func (e *Engine) run(x *Ctx, h handler) {
 		// while the slot migrates.
 		if v, refused := e.unserved(s); refused && spec.Flags&command.ShardChannel == 0 {
 			e.ks.Unlock(s, x.write)
-			x.r.Error(wrongShard(v, s))
+			x.r.Error(migrate.WrongShard(v, s))
 			return
 		}
 		if x.write {
@@ -211,7 +212,7 @@ func (e *Engine) run(x *Ctx, h handler) {
 	}
 	if v, s, refused := e.unservedAny(slots); refused {
 		e.unlockSlots(slots, x.write)
-		x.r.Error(wrongShard(v, s))
+		x.r.Error(migrate.WrongShard(v, s))
 		return
 	}
 	if x.write {

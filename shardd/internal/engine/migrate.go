@@ -174,7 +174,7 @@ func (x *Ctx) lockForMove(slots []int, wait func() <-chan struct{}) (refusal str
 		}
 		if v, s, refused := x.e.unmovable(slots); refused {
 			x.e.unlockSlots(slots, true)
-			return wrongShard(v, s)
+			return migrate.WrongShard(v, s)
 		}
 		ch := wait()
 		if ch == nil {
@@ -338,7 +338,7 @@ func cmdImport(x *Ctx) {
 	x.lockForWrite(slots)
 	defer x.logAndUnlock(slots)
 	if v, s, refused := x.e.unservedAny(slots); refused {
-		x.r.Error(wrongShard(v, s))
+		x.r.Error(migrate.WrongShard(v, s))
 		return
 	}
 	for i, k := range keys {

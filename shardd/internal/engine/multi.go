@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shardis/shardis/pkg/command"
+	"github.com/shardis/shardis/pkg/migrate"
 	"github.com/shardis/shardis/pkg/slot"
 )
 
@@ -143,7 +144,7 @@ func cmdExec(x *Ctx) {
 	if v, sl, refused := x.e.queueUnserved(queue); refused {
 		x.unlockPlan(allLocked, slots, write)
 		x.e.endTransaction(s)
-		x.r.Error(wrongShard(v, sl))
+		x.r.Error(migrate.WrongShard(v, sl))
 		return
 	}
 	if write {

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -72,14 +71,6 @@ func (e *Engine) unservedAny(slots []int) (version uint64, s int, refused bool) 
 		}
 	}
 	return 0, 0, false
-}
-
-// wrongShard is the refusal of a key of slot s.
-func wrongShard(version uint64, s int) string { return migrate.WrongShard(version, s) }
-
-// isWrongShard reports whether a reply is the refusal.
-func isWrongShard(reply []byte) bool {
-	return bytes.HasPrefix(reply, []byte("-"+migrate.ErrWrongShard+" "))
 }
 
 // queueUnserved is unservedAny for the keys of EXEC's queued commands.

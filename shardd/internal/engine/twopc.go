@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shardis/shardis/pkg/command"
+	"github.com/shardis/shardis/pkg/migrate"
 	"github.com/shardis/shardis/pkg/slot"
 	"github.com/shardis/shardis/pkg/twopc"
 	"github.com/shardis/shardis/shardd/internal/ds"
@@ -159,7 +160,7 @@ func cmdPrepare(x *Ctx) {
 	slots := x.lockTxSlots(t.keys)
 	defer x.logAndUnlock(slots)
 	if v, s, refused := e.unservedAny(slots); refused {
-		x.r.Error(wrongShard(v, s))
+		x.r.Error(migrate.WrongShard(v, s))
 		return
 	}
 	for _, k := range t.keys {
@@ -351,7 +352,7 @@ func cmdLockRead(x *Ctx) {
 		}
 		if v, s, refused := x.e.unservedAny(slots); refused {
 			x.e.unlockSlots(slots, false)
-			x.r.Error(wrongShard(v, s))
+			x.r.Error(migrate.WrongShard(v, s))
 			return
 		}
 		wait := x.e.locks.share(x.s, id, x.db.Index(), keys, time.Now().Add(time.Duration(ttl)*time.Millisecond))
