@@ -38,7 +38,7 @@ func TestWrongShard(t *testing.T) {
 	if !ok || v != 42 {
 		t.Fatalf("ParseWrongShard = %d, %v", v, ok)
 	}
-	if !IsWrongShardReply([]byte("-" + WrongShard(42, 9) + "\r\n")) || IsWrongShardReply([]byte("-ERR nope\r\n")) || IsWrongShardReply([]byte("+WRONGSHARD 1\r\n")) {
+	if !IsWrongShardReply([]byte("-"+WrongShard(42, 9)+"\r\n")) || IsWrongShardReply([]byte("-ERR nope\r\n")) || IsWrongShardReply([]byte("+WRONGSHARD 1\r\n")) {
 		t.Error("IsWrongShardReply")
 	}
 	if _, ok := ParseWrongShard("ERR nope"); ok {
