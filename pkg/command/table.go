@@ -267,13 +267,13 @@ var table = []*Spec{
 	{Name: "shardis.countkeysinslot", Arity: 2, Flags: ReadOnly | Fast | Internal, Group: "shardis", ACL: []string{"read", "fast"}},
 	{Name: "shardis.getkeysinslot", Arity: 3, Flags: ReadOnly | Internal, Group: "shardis", ACL: []string{"read", "slow"}},
 	// Two-phase commit (package twopc has the formats).
-	{Name: "shardis.prepare", Arity: -6, Flags: Write | Internal, Group: "shardis", ACL: []string{"write", "slow"}},
-	{Name: "shardis.commit", Arity: 2, Flags: Write | Internal, Group: "shardis", ACL: []string{"write", "slow"}},
-	{Name: "shardis.abort", Arity: 2, Flags: Write | Internal, Group: "shardis", ACL: []string{"write", "slow"}},
+	{Name: "shardis.prepare", Arity: -7, Flags: Write | Internal, Group: "shardis", ACL: []string{"write", "slow"}},
+	{Name: "shardis.commit", Arity: -2, Flags: Write | Internal, Group: "shardis", ACL: []string{"write", "slow"}},
+	{Name: "shardis.abort", Arity: -2, Flags: Write | Internal, Group: "shardis", ACL: []string{"write", "slow"}},
 	{Name: "shardis.txstatus", Arity: 2, Flags: Write | Internal, Group: "shardis", ACL: []string{"write", "fast"}},
-	{Name: "shardis.forget", Arity: 2, Flags: Write | Internal, Group: "shardis", ACL: []string{"write", "fast"}},
+	{Name: "shardis.forget", Arity: -2, Flags: Write | Internal, Group: "shardis", ACL: []string{"write", "fast"}},
 	{Name: "shardis.lockread", Arity: -5, Flags: ReadOnly | Internal, Group: "shardis", ACL: []string{"read", "slow"}},
-	{Name: "shardis.unlock", Arity: 2, Flags: ReadOnly | Fast | Internal, Group: "shardis", ACL: []string{"read", "fast"}},
+	{Name: "shardis.unlock", Arity: -2, Flags: ReadOnly | Fast | Internal, Group: "shardis", ACL: []string{"read", "fast"}},
 	{Name: "shardis.decided", Arity: 3, Flags: Write | Internal, Group: "shardis", ACL: []string{"write", "fast"}},
 	{Name: "shardis.txlist", Arity: 1, Flags: ReadOnly | Internal, Group: "shardis", ACL: []string{"read", "slow"}},
 	// Online resharding (package migrate has the formats). The key moves

@@ -1,6 +1,7 @@
 package twopc
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -56,7 +57,10 @@ type PrepareArgs struct {
 	TimeoutMs int64
 	// Primary is the primary participant's address; empty on the primary.
 	Primary string
-	Op      string // upper case
+	// Secondaries are the other participants' addresses, on the primary
+	// only: it asks them when the coordinator does not come back.
+	Secondaries []string
+	Op          string // upper case
 	// Args are the op's arguments: keys, or keys and values alternately.
 	Args [][]byte
 }
@@ -78,11 +82,20 @@ func (p *PrepareArgs) Keys() [][]byte {
 
 // AppendPrepare appends a SHARDIS.PREPARE command.
 func AppendPrepare(dst []byte, p *PrepareArgs) []byte {
-	dst = resp.AppendArray(dst, 5+len(p.Args))
+	size := 80 + len(p.TxID) + len(p.Primary)
+	for _, a := range p.Secondaries {
+		size += len(a) + 1
+	}
+	for _, a := range p.Args {
+		size += len(a) + 16
+	}
+	dst = slices.Grow(dst, size)
+	dst = resp.AppendArray(dst, 6+len(p.Args))
 	dst = resp.AppendBulkString(dst, Prepare)
 	dst = resp.AppendBulkString(dst, p.TxID)
 	dst = resp.AppendBulkString(dst, strconv.FormatInt(p.TimeoutMs, 10))
 	dst = resp.AppendBulkString(dst, p.Primary)
+	dst = resp.AppendBulkString(dst, strings.Join(p.Secondaries, ","))
 	dst = resp.AppendBulkString(dst, p.Op)
 	for _, a := range p.Args {
 		dst = resp.AppendBulk(dst, a)
@@ -94,7 +107,7 @@ func AppendPrepare(dst []byte, p *PrepareArgs) []byte {
 // Args alias args.
 func ParsePrepare(args [][]byte) (PrepareArgs, error) {
 	var p PrepareArgs
-	if len(args) < 6 {
+	if len(args) < 7 {
 		return p, errSyntax("wrong number of arguments for PREPARE")
 	}
 	p.TxID = string(args[1])
@@ -107,8 +120,14 @@ func ParsePrepare(args [][]byte) (PrepareArgs, error) {
 	}
 	p.TimeoutMs = t
 	p.Primary = string(args[3])
-	p.Op = strings.ToUpper(string(args[4]))
-	p.Args = args[5:]
+	if len(args[4]) > 0 {
+		p.Secondaries = strings.Split(string(args[4]), ",")
+	}
+	if p.Primary != "" && len(p.Secondaries) > 0 {
+		return p, errSyntax("only the primary lists the secondaries")
+	}
+	p.Op = strings.ToUpper(string(args[5]))
+	p.Args = args[6:]
 	switch p.Op {
 	case OpMSET, OpMSETNX:
 		if len(p.Args)%2 != 0 {
@@ -127,6 +146,18 @@ func AppendTxCommand(dst []byte, name, id string) []byte {
 	dst = resp.AppendArray(dst, 2)
 	dst = resp.AppendBulkString(dst, name)
 	return resp.AppendBulkString(dst, id)
+}
+
+// AppendTxBatch appends COMMIT, ABORT, FORGET or UNLOCK for several ids
+// at once. The shard answers as for each id alone, in an array when
+// there is more than one.
+func AppendTxBatch(dst []byte, name string, ids []string) []byte {
+	dst = resp.AppendArray(dst, 1+len(ids))
+	dst = resp.AppendBulkString(dst, name)
+	for _, id := range ids {
+		dst = resp.AppendBulkString(dst, id)
+	}
+	return dst
 }
 
 // AppendLockRead appends SHARDIS.LOCKREAD id ttl-ms cmd keys....

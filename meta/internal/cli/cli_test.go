@@ -237,7 +237,7 @@ func TestCluster(t *testing.T) {
 	}
 	// A transaction left prepared (its coordinator gone) for more than
 	// two seconds is listed as in doubt.
-	if r, err := exec.Command("redis-cli", "-p", strings.TrimPrefix(s1, "127.0.0.1:"), "shardis.prepare", "tx-lost", "60000", "", "MSET", "x", "3").CombinedOutput(); err != nil || strings.TrimSpace(string(r)) != "0" {
+	if r, err := exec.Command("redis-cli", "-p", strings.TrimPrefix(s1, "127.0.0.1:"), "shardis.prepare", "tx-lost", "60000", "", "", "MSET", "x", "3").CombinedOutput(); err != nil || strings.TrimSpace(string(r)) != "0" {
 		t.Fatalf("redis-cli shardis.prepare: %v: %s", err, r)
 	}
 	time.Sleep(admin.InDoubtAge + 100*time.Millisecond)

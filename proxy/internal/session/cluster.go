@@ -254,8 +254,17 @@ func (s *Session) crossWrite(spec *command.Spec, t *router.Table, args [][]byte,
 	}
 	pools, kg := groupKeys(t, args, pos, nil, nil)
 	parts := make([]twophase.Part, len(pools))
+	per := make([]int, len(pools))
+	for _, g := range kg {
+		per[g]++
+	}
+	width := 1
+	if pairs {
+		width = 2
+	}
 	for g, p := range pools {
 		parts[g].Pool = p
+		parts[g].Args = make([][]byte, 0, width*per[g])
 	}
 	for k, at := range pos {
 		pt := &parts[kg[k]]
@@ -264,7 +273,11 @@ func (s *Session) crossWrite(spec *command.Spec, t *router.Table, args [][]byte,
 			pt.Args = append(pt.Args, args[at+1])
 		}
 	}
-	return s.env.Tx.Run(s.ctx, strings.ToUpper(spec.Name), parts, s.id)
+	out, pending := s.env.Tx.Run(s.ctx, strings.ToUpper(spec.Name), parts, s.id, s.lastCross.Load())
+	if pending != nil {
+		s.lastCross.Store(pending)
+	}
+	return out
 }
 
 // mergeMGET puts the values the shards returned for their keys back in

@@ -104,8 +104,11 @@ type Session struct {
 	// routed is the table the previous request was routed by (table).
 	routed *router.Table
 
-	tx  txState
-	ded map[*backend.Pool]*backend.Dedicated // blocking and tx connections
+	tx txState
+	// lastCross is the client's last cross-shard write while its commits
+	// are on their way (twophase.Coordinator.Run).
+	lastCross atomic.Pointer[twophase.Pending]
+	ded       map[*backend.Pool]*backend.Dedicated // blocking and tx connections
 	// blocked is a blocking command in progress on a dedicated connection;
 	// unblock stops it (the client left).
 	blocked *call

@@ -306,7 +306,7 @@ func TestPreparedKeyMakesReadsWait(t *testing.T) {
 		t.Fatalf("SET: %q", got)
 	}
 	shard := dial(t, srvs[0].Addr)
-	if got := shard.do(twopc.Prepare, "test-tx-1", "30000", "", twopc.OpMSET, a, "after"); got != intr(1) {
+	if got := shard.do(twopc.Prepare, "test-tx-1", "30000", "", "", twopc.OpMSET, a, "after"); got != intr(0) {
 		t.Fatalf("PREPARE: %q", got)
 	}
 
@@ -338,73 +338,100 @@ func TestPreparedKeyMakesReadsWait(t *testing.T) {
 	}
 }
 
-// What happens when the primary's commit reply goes missing, and when the
-// primary aborted the transaction (its timeout passed). The primary is a
-// scripted shard (a real one does not fail on demand), the secondary a
-// real shardd.
-func TestCommitStepFailures(t *testing.T) {
-	srvs, addrs := startShardd(t, 1)
+// What happens when messages of a transaction go missing. The failing
+// shards are scripted (a real one does not fail on demand); the
+// secondary, where a case needs a real one, is a shardd.
+func TestTransactionStepFailures(t *testing.T) {
+	ok := func(r string) func(int64) string { return func(int64) string { return r } }
+	lost := ok("") // "" closes the connection instead of answering
+	lostFirst := func(r string) func(int64) string {
+		return func(n int64) string {
+			if n == 0 {
+				return ""
+			}
+			return r
+		}
+	}
 	cases := []struct {
 		name string
-		// commit is the reply to the n-th COMMIT, status to TXSTATUS;
-		// "" closes the connection instead.
-		commit func(n int64) string
-		status string
-		want   string
-		// committed: the secondary applied the write; else it is still
-		// prepared, waiting to ask the primary.
-		committed bool
+		// The primary's answers to the n-th PREPARE, COMMIT and ABORT.
+		prepare, commit, abort func(n int64) string
+		// fakeSecondary makes the secondary a scripted shard too, which
+		// answers like the primary.
+		fakeSecondary bool
+		want          string // the client's reply (a prefix)
+		// secondary is what the real secondary holds afterwards:
+		// "committed" (it applied the write), "prepared" (it waits to
+		// settle the transaction with the primary) or "clean".
+		secondary string
 	}{
-		{"reply lost, primary committed", func(int64) string { return "" }, "+committed\r\n", "+OK\r\n", true},
-		{"primary aborted, retried", func(n int64) string {
-			if n == 0 {
-				return "-TXABORTED transaction timed out\r\n"
-			}
-			return "+OK\r\n"
-		}, "", "+OK\r\n", true},
-		{"primary unreachable", func(int64) string { return "" }, "",
-			"-TRYAGAIN the outcome of the transaction is unknown (primary shard s1 unreachable at commit); the shards will settle it, all or nothing\r\n", false},
+		{"commit reply lost, sent again", ok(":0\r\n"), lostFirst("+OK\r\n"), ok("+OK\r\n"), false, "+OK\r\n", "committed"},
+		// Every participant prepared: the transaction committed, though
+		// the primary does not know it yet.
+		{"primary unreachable at commit", ok(":0\r\n"), lost, ok("+OK\r\n"), false, "+OK\r\n", "prepared"},
+		// The primary may have prepared, but the secondary's abort makes
+		// sure the transaction can never commit.
+		{"prepare reply lost, aborted", lost, ok("+OK\r\n"), ok("+OK\r\n"), false, "-CLUSTERDOWN shard s1", "clean"},
+		{"prepare and abort lost everywhere", lost, lost, lost, true, "-TRYAGAIN the outcome of the transaction is unknown", ""},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var commits atomic.Int64
-			f := shardtest.NewFake(t, func(c *shardtest.FakeConn) {
-				for {
-					args, err := c.ReadCommand()
-					if err != nil {
-						return
+			fake := func() string {
+				var prepares, commits, aborts atomic.Int64
+				return shardtest.NewFake(t, func(c *shardtest.FakeConn) {
+					for {
+						args, err := c.ReadCommand()
+						if err != nil {
+							return
+						}
+						r := "+OK\r\n"
+						switch strings.ToUpper(args[0]) {
+						case twopc.Prepare:
+							r = tc.prepare(prepares.Add(1) - 1)
+						case twopc.Commit:
+							r = tc.commit(commits.Add(1) - 1)
+						case twopc.Abort:
+							r = tc.abort(aborts.Add(1) - 1)
+						}
+						if r == "" {
+							return
+						}
+						c.Write([]byte(r))
 					}
-					r := "+OK\r\n"
-					switch strings.ToUpper(args[0]) {
-					case twopc.Prepare:
-						r = ":0\r\n"
-					case twopc.Commit:
-						r = tc.commit(commits.Add(1) - 1)
-					case twopc.Status:
-						r = tc.status
-					}
-					if r == "" {
-						return
-					}
-					c.Write([]byte(r))
-				}
-			})
-			p := startProxy(t, []string{f.Addr, addrs[0]}, setup{txTimeout: time.Minute})
+				}).Addr
+			}
+			addrs := []string{fake()}
+			var secondary *client
+			if tc.fakeSecondary {
+				addrs = append(addrs, fake())
+			} else {
+				srvs, real := startShardd(t, 1)
+				addrs = append(addrs, real[0])
+				secondary = dial(t, srvs[0].Addr)
+			}
+			p := startProxy(t, addrs, setup{txTimeout: time.Minute})
 			c := dial(t, p.Addr)
 			a, b := onS1("fail"+strconv.Itoa(i)), onS2("fail"+strconv.Itoa(i))
-			if got := c.do("MSET", a, "v", b, "v"); got != tc.want {
-				t.Errorf("MSET: got %q; want %q", got, tc.want)
+			if got := c.do("MSET", a, "v", b, "v"); !strings.HasPrefix(got, tc.want) {
+				t.Errorf("MSET: got %q; want %q...", got, tc.want)
 			}
-			shard := dial(t, srvs[0].Addr)
-			if tc.committed {
+			switch tc.secondary {
+			case "committed":
+				// Waits for the COMMIT to arrive.
 				if got := c.do("GET", b); got != bulk("v") {
 					t.Errorf("GET %s on the secondary: got %q; want %q", b, got, bulk("v"))
 				}
-				return
-			}
-			// Not aborted by the proxy: only the primary can tell.
-			if got := shard.do(twopc.List); !strings.HasPrefix(got, "*1\r\n") {
-				t.Errorf("TXLIST on the secondary: got %q; want the transaction still prepared", got)
+			case "prepared":
+				if got := secondary.do(twopc.List); !strings.HasPrefix(got, "*1\r\n") {
+					t.Errorf("TXLIST on the secondary: got %q; want the transaction still prepared", got)
+				}
+			case "clean":
+				if got := secondary.do(twopc.List); got != "*0\r\n" {
+					t.Errorf("TXLIST on the secondary: got %q; want nothing prepared", got)
+				}
+				if got := secondary.do("EXISTS", b); got != intr(0) {
+					t.Errorf("EXISTS %s on the secondary: got %q", b, got)
+				}
 			}
 		})
 	}

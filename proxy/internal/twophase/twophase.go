@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -35,16 +36,12 @@ type Options struct {
 // DefaultTimeout is the default transaction timeout.
 const DefaultTimeout = 3 * time.Second
 
-// Retry policy. Conflicts: up to maxAttempts attempts with a jittered
-// backoff doubling from 1ms up to 100ms (about two seconds in all). Lost
-// commit replies: up to statusTries TXSTATUS questions, 10ms doubling
-// (about 600ms, long enough for a connection to come back).
+// Retry policy for conflicts: up to maxAttempts attempts with a jittered
+// backoff doubling from 1ms up to 100ms (about two seconds in all).
 const (
-	maxAttempts    = 30
-	minBackoff     = time.Millisecond
-	maxBackoff     = 100 * time.Millisecond
-	statusTries    = 6
-	statusInterval = 10 * time.Millisecond
+	maxAttempts = 30
+	minBackoff  = time.Millisecond
+	maxBackoff  = 100 * time.Millisecond
 )
 
 // Coordinator runs cross-shard transactions.
@@ -54,8 +51,11 @@ type Coordinator struct {
 	// seq numbers transactions and reads. It starts at the start time in
 	// microseconds, so ids stay unique across restarts of a proxy with a
 	// fixed ID while a primary may still remember an old decision.
-	seq atomic.Uint64
-	bg  sync.WaitGroup
+	seq      atomic.Uint64
+	bg       sync.WaitGroup
+	couriers sync.Map // *backend.Pool -> *courier
+	// stopping is set by Wait: deliveries that fail are not retried.
+	stopping atomic.Bool
 }
 
 // New returns a Coordinator.
@@ -90,9 +90,17 @@ const (
 	refused
 	// conflict: nothing was written; try again with a new id.
 	conflict
-	// unknown: the primary could not be reached at the commit step.
+	// unknown: a participant's answer was lost and so was every abort.
 	unknown
 )
+
+// A Pending is a committed transaction whose COMMIT messages are still on
+// their way to the shards: Done is closed once every participant applied
+// it (or the coordinator left the rest to the shards).
+type Pending struct{ done chan struct{} }
+
+// Done is closed once the transaction's commits were delivered.
+func (p *Pending) Done() <-chan struct{} { return p.done }
 
 // Run runs op (twopc.OpMSET, OpMSETNX, OpDEL or OpUNLINK) across parts,
 // whose first is the primary (the shard of the command's first key), and
@@ -101,7 +109,12 @@ const (
 // refused or was unreachable) or that the outcome is unknown. seed picks
 // the control connections, so one session's messages to a shard keep
 // their order.
-func (co *Coordinator) Run(ctx context.Context, op string, parts []Part, seed uint64) []byte {
+//
+// A committed transaction also returns its Pending. The session passes
+// its last one as prev: a conflict then waits for prev's commits before
+// trying again, since a client that writes the same keys twice in a row
+// would otherwise find them still locked by its own first write.
+func (co *Coordinator) Run(ctx context.Context, op string, parts []Part, seed uint64, prev *Pending) ([]byte, *Pending) {
 	start := time.Now()
 	m := co.opts.Metrics
 	m.TxStarted()
@@ -110,153 +123,155 @@ func (co *Coordinator) Run(ctx context.Context, op string, parts []Part, seed ui
 		conns[i] = p.Pool.Control(seed)
 	}
 	for attempt := 1; ; attempt++ {
-		o, out := co.attempt(ctx, op, parts, conns)
+		o, out, pending := co.attempt(ctx, op, parts, conns)
 		switch o {
 		case committed:
 			m.TxDone(metrics.TxCommitted, time.Since(start))
-			return out
+			return out, pending
 		case refused:
 			m.TxDone(metrics.TxAborted, time.Since(start))
-			return out
+			return out, nil
 		case unknown:
 			m.TxDone(metrics.TxUnknown, time.Since(start))
-			return out
+			return out, nil
+		}
+		m.TxRetry()
+		if prev != nil {
+			select {
+			case <-prev.done:
+				prev = nil
+				attempt-- // the session's own write was in the way
+				continue
+			case <-ctx.Done():
+			}
 		}
 		if attempt == maxAttempts || !sleep(ctx, jitter(min(minBackoff<<(attempt-1), maxBackoff))) {
 			m.TxDone(metrics.TxAborted, time.Since(start))
-			return resp.AppendError(nil, fmt.Sprintf("%s the keys stayed locked by other cross-shard transactions; gave up after %d attempts, nothing was written", twopc.ErrConflict, attempt))
+			return resp.AppendError(nil, fmt.Sprintf("%s the keys stayed locked by other cross-shard transactions; gave up after %d attempts, nothing was written", twopc.ErrConflict, attempt)), nil
 		}
-		m.TxRetry()
 	}
 }
 
-// attempt runs one transaction with a new id.
-func (co *Coordinator) attempt(ctx context.Context, op string, parts []Part, conns []*backend.Conn) (outcome, []byte) {
+// attempt runs one transaction with a new id. The transaction commits
+// once every participant prepared it: the reply goes to the client then,
+// and couriers carry the COMMITs (docs/twopc.md).
+func (co *Coordinator) attempt(ctx context.Context, op string, parts []Part, conns []*backend.Conn) (outcome, []byte, *Pending) {
 	id := co.newID("")
+	secondaries := make([]string, len(parts)-1)
+	for i, p := range parts[1:] {
+		secondaries[i] = p.Pool.Addr
+	}
+	// One buffer for all the PREPAREs (Send copies them).
 	cmds := make([][]byte, len(parts))
+	var buf []byte
 	for i, p := range parts {
 		pa := twopc.PrepareArgs{TxID: id, TimeoutMs: co.timeoutMs, Op: op, Args: p.Args}
 		if i > 0 {
 			pa.Primary = parts[0].Pool.Addr
+		} else {
+			pa.Secondaries = secondaries
 		}
-		cmds[i] = twopc.AppendPrepare(nil, &pa)
+		start := len(buf)
+		buf = twopc.AppendPrepare(buf, &pa)
+		cmds[i] = buf[start:len(buf):len(buf)]
 	}
 	var (
-		sum    int64
-		fail   []byte
-		exists bool // MSETNX: a key exists on some shard
-		busy   bool // a key is locked by another transaction
+		sum      int64
+		fail     []byte
+		exists   bool // MSETNX: a key exists on some shard
+		busy     bool // a key is locked by another transaction
+		refusal  bool // some participant surely did not prepare
+		prepared = make([]bool, len(parts))
 	)
 	for i, r := range backend.SendAll(conns, cmds).Wait() {
 		n, ok := reply.Int(r)
-		switch {
+		switch code := reply.ErrCode(r); {
+		case ok && op == twopc.OpMSETNX && n > 0:
+			exists, refusal = true, true
 		case ok:
 			sum += n
-			exists = exists || op == twopc.OpMSETNX && n > 0
-		case reply.ErrCode(r) == twopc.ErrConflict:
-			busy = true
-		case fail == nil && reply.IsError(r):
-			fail = r
-		case fail == nil:
-			fail = unexpected(parts[i].Pool, twopc.Prepare, r)
-		}
-	}
-	if fail != nil || exists || busy {
-		// Every participant, also those that refused or did not answer:
-		// the ABORT frees locks of a PREPARE whose reply was lost, and
-		// makes a primary refuse such a PREPARE if it arrives late.
-		co.decide(id, twopc.Abort, conns, conns[0])
-		switch {
-		case fail != nil:
-			return refused, fail
-		case exists:
-			return refused, resp.AppendInt(nil, 0)
-		}
-		return conflict, nil
-	}
-	switch co.commit(ctx, id, conns[0]) {
-	case conflict: // the primary aborted it (its timeout passed)
-		co.decide(id, twopc.Abort, conns[1:], conns[0])
-		return conflict, nil
-	case unknown:
-		// The secondaries keep their locks and ask the primary once
-		// their timeout passes: aborting them could break atomicity.
-		co.opts.Logger.Warn("transaction outcome unknown: primary shard unreachable at commit",
-			"txid", id, "primary", parts[0].Pool.ID, "addr", parts[0].Pool.Addr)
-		return unknown, resp.AppendError(nil, fmt.Sprintf(
-			"TRYAGAIN the outcome of the transaction is unknown (primary shard %s unreachable at commit); the shards will settle it, all or nothing",
-			parts[0].Pool.ID))
-	}
-	co.decide(id, twopc.Commit, conns[1:], conns[0])
-	switch op {
-	case twopc.OpMSET:
-		return committed, []byte("+OK\r\n")
-	case twopc.OpMSETNX:
-		return committed, resp.AppendInt(nil, 1)
-	}
-	return committed, resp.AppendInt(nil, sum)
-}
-
-// commit sends COMMIT to the primary and returns committed, conflict
-// (the primary aborted the transaction) or unknown. When the reply is
-// lost it asks the primary for its decision a few times, and sends the
-// COMMIT again while the primary reports the transaction still prepared.
-func (co *Coordinator) commit(ctx context.Context, id string, primary *backend.Conn) outcome {
-	commitCmd := twopc.AppendTxCommand(nil, twopc.Commit, id)
-	r := primary.Do(commitCmd)
-	for try := 0; ; try++ {
-		if string(r) == "+OK\r\n" {
-			return committed
-		}
-		switch reply.ErrCode(r) {
-		case twopc.ErrAborted, twopc.ErrUnknown:
-			return conflict
-		}
-		if try == statusTries || !sleep(ctx, statusInterval<<try) {
-			return unknown
-		}
-		st := primary.Do(twopc.AppendTxCommand(nil, twopc.Status, id))
-		if reply.IsError(st) {
-			r = st
-			continue
-		}
-		s, _ := reply.Str(st)
-		switch string(s) {
-		case twopc.StatusCommitted:
-			return committed
-		case twopc.StatusAborted:
-			return conflict
-		case twopc.StatusPrepared:
-			r = primary.Do(commitCmd)
+			prepared[i] = true
+		case code == twopc.ErrConflict || code == twopc.ErrAborted:
+			// TXABORTED: the primary already settled this id, having
+			// asked this shard while the PREPARE was late.
+			busy, refusal = true, true
+		case code == "CLUSTERDOWN":
+			// Lost on the way or unsent: it may have prepared.
+			prepared[i] = true
+			if fail == nil {
+				fail = r
+			}
 		default:
-			r = st
-		}
-	}
-}
-
-// decide sends the decision cmd (COMMIT or ABORT) for id to conns at
-// once, and once every one of them has applied it, FORGET to the primary
-// so that it drops the decision it keeps for participants that might ask.
-// If some did not answer, the primary keeps it: they will ask.
-func (co *Coordinator) decide(id, cmd string, conns []*backend.Conn, primary *backend.Conn) {
-	c := twopc.AppendTxCommand(nil, cmd, id)
-	cmds := make([][]byte, len(conns))
-	for i := range cmds {
-		cmds[i] = c
-	}
-	g := backend.SendAll(conns, cmds)
-	co.bg.Go(func() {
-		for _, r := range g.Wait() {
-			// TXUNKNOWN: the participant holds nothing for id any more;
-			// it settled the transaction by itself (asking the primary).
-			if string(r) != "+OK\r\n" && reply.ErrCode(r) != twopc.ErrUnknown {
-				co.opts.Logger.Debug("transaction decision not applied by a participant", "txid", id, "decision", cmd, "reply", string(r))
-				return
+			refusal = true
+			if fail == nil {
+				fail = r
+				if !reply.IsError(r) {
+					fail = unexpected(parts[i].Pool, twopc.Prepare, r)
+				}
 			}
 		}
-		primary.Send(backend.Ignore, twopc.AppendTxCommand(nil, twopc.Forget, id))
-		primary.Flush()
-	})
+	}
+	if fail == nil && !exists && !busy {
+		pending := co.deliver(id, parts)
+		switch op {
+		case twopc.OpMSET:
+			return committed, []byte("+OK\r\n"), pending
+		case twopc.OpMSETNX:
+			return committed, resp.AppendInt(nil, 1), pending
+		}
+		return committed, resp.AppendInt(nil, sum), pending
+	}
+	if !co.abort(id, conns, prepared, refusal) {
+		co.opts.Logger.Warn("transaction outcome unknown: shards unreachable at prepare and at abort", "txid", id)
+		why, _ := reply.Str(fail)
+		return unknown, resp.AppendError(nil, fmt.Sprintf(
+			"TRYAGAIN the outcome of the transaction is unknown (%s); the shards will settle it, all or nothing", why)), nil
+	}
+	switch {
+	case fail != nil:
+		return refused, fail, nil
+	case exists:
+		return refused, resp.AppendInt(nil, 0), nil
+	}
+	return conflict, nil, nil
+}
+
+// abort sends ABORT to the participants that prepared or may have (their
+// answer was lost): it frees their locks and makes a shard that never
+// saw the PREPARE refuse it if it arrives late. A transaction that some
+// participant surely did not prepare can never commit, so then the
+// ABORTs need no answer; otherwise abort waits for them and reports
+// whether one was applied, which is what settles the outcome. The ABORTs
+// go on the session's control connections, ahead of its next PREPARE.
+func (co *Coordinator) abort(id string, conns []*backend.Conn, prepared []bool, refusal bool) bool {
+	cmd := twopc.AppendTxCommand(nil, twopc.Abort, id)
+	var to []*backend.Conn
+	for i, c := range conns {
+		if prepared[i] {
+			to = append(to, c)
+		}
+	}
+	if refusal {
+		for _, c := range to {
+			c.Send(backend.Ignore, cmd)
+		}
+		for i, c := range to {
+			if !slices.Contains(to[:i], c) {
+				c.Flush()
+			}
+		}
+		return true
+	}
+	cmds := make([][]byte, len(to))
+	for i := range cmds {
+		cmds[i] = cmd
+	}
+	for _, r := range backend.SendAll(to, cmds).Wait() {
+		if string(r) == "+OK\r\n" {
+			return true
+		}
+	}
+	return false
 }
 
 // ReadID returns a new id for a cross-shard read's shared locks.
@@ -291,9 +306,13 @@ func (co *Coordinator) Unlock(id string, pools []*backend.Pool, seed uint64) {
 	})
 }
 
-// Wait waits for the background work: the replies to decisions (each
-// ends by the shard's answer or when its connection fails or is closed).
-func (co *Coordinator) Wait() { co.bg.Wait() }
+// Wait waits for the background work: the couriers' deliveries, which
+// from now on are not retried when they fail (the shards settle what is
+// left by themselves).
+func (co *Coordinator) Wait() {
+	co.stopping.Store(true)
+	co.bg.Wait()
+}
 
 func (co *Coordinator) newID(kind string) string {
 	return co.opts.ProxyID + "-" + kind + strconv.FormatUint(co.seq.Add(1), 10)

@@ -45,13 +45,17 @@ func testTwoPhaseRestart(t *testing.T, rewrite bool, preamble string) {
 	}
 	must("OK", "SET", "gone", "x")
 	// Committed before the restart (and the decision kept: primary).
-	must(0, "SHARDIS.PREPARE", "c1", "60000", "", "MSET", "a", "1", "b", "1")
+	must(0, "SHARDIS.PREPARE", "c1", "60000", "", "", "MSET", "a", "1", "b", "1")
 	must("OK", "SHARDIS.COMMIT", "c1")
+	// Committed in one message with another: each logged.
+	must(0, "SHARDIS.PREPARE", "m1", "60000", "", "", "MSET", "m1", "1")
+	must(0, "SHARDIS.PREPARE", "m2", "60000", "127.0.0.1:1", "", "MSET", "m2", "1")
+	must("[OK OK]", "SHARDIS.COMMIT", "m1", "m2")
 	// Prepared, undecided: locks come back.
-	must(1, "SHARDIS.PREPARE", "p1", "60000", "", "MSET", "a", "2", "c", "2")
-	must(1, "SHARDIS.PREPARE", "p2", "60000", "127.0.0.1:1", "DEL", "gone")
+	must(0, "SHARDIS.PREPARE", "p1", "60000", "", "127.0.0.1:1", "MSET", "a", "2", "c", "2")
+	must(1, "SHARDIS.PREPARE", "p2", "60000", "127.0.0.1:1", "", "DEL", "gone")
 	// Aborted: nothing left.
-	must(0, "SHARDIS.PREPARE", "x1", "60000", "", "MSET", "d", "3")
+	must(0, "SHARDIS.PREPARE", "x1", "60000", "", "", "MSET", "d", "3")
 	must("OK", "SHARDIS.ABORT", "x1")
 	must("aborted", "SHARDIS.TXSTATUS", "never")
 	if rewrite {
@@ -70,8 +74,9 @@ func testTwoPhaseRestart(t *testing.T, rewrite bool, preamble string) {
 	must("committed", "SHARDIS.TXSTATUS", "c1")
 	must("aborted", "SHARDIS.TXSTATUS", "x1")
 	must("aborted", "SHARDIS.TXSTATUS", "never")
-	must("ERR: TXABORTED transaction never was already decided", "SHARDIS.PREPARE", "never", "60000", "", "MSET", "z", "1")
-	must("[1 <nil>]", "MGET", "b", "d")
+	must("ERR: TXABORTED transaction never was already decided", "SHARDIS.PREPARE", "never", "60000", "", "", "MSET", "z", "1")
+	must("[1 <nil> 1 1]", "MGET", "b", "d", "m1", "m2")
+	must("committed", "SHARDIS.TXSTATUS", "m1")
 	must("OK", "SHARDIS.COMMIT", "p1")
 	must("OK", "SHARDIS.COMMIT", "p2")
 	must("[2 1 2 <nil>]", "MGET", "a", "b", "c", "gone")

@@ -230,7 +230,7 @@ func TestMoveWaitsForPreparedTransactions(t *testing.T) {
 	tag := "{p}"
 	s := strconv.Itoa(slotOf(tag))
 	a.Set(ctx, tag+"k", "old", 0)
-	wantReply(t, a, int64(1), "SHARDIS.PREPARE", "t1", "10000", "", "MSET", tag+"k", "new")
+	wantReply(t, a, int64(0), "SHARDIS.PREPARE", "t1", "10000", "", "", "MSET", tag+"k", "new")
 	mover := internalClient(t, src, 0)
 	move := background(func() any { return raw(t, mover, migrate.MoveKeys, dst.Addr, tag+"k") })
 	if got, ok := within(move, 200*time.Millisecond); ok {
@@ -244,7 +244,7 @@ func TestMoveWaitsForPreparedTransactions(t *testing.T) {
 
 	// A transaction creating a key of the slot holds MIGRATESLOT back
 	// too, so the key is not left behind.
-	wantReply(t, a, int64(0), "SHARDIS.PREPARE", "t2", "10000", "", "MSET", tag+"fresh", "1")
+	wantReply(t, a, int64(0), "SHARDIS.PREPARE", "t2", "10000", "", "", "MSET", tag+"fresh", "1")
 	rest := background(func() any { return raw(t, mover, migrate.MigrateSlot, s, dst.Addr, "100") })
 	if got, ok := within(rest, 200*time.Millisecond); ok {
 		t.Fatalf("MIGRATESLOT with a prepared transaction returned %#v before the decision", got)

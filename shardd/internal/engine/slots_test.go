@@ -80,9 +80,9 @@ func TestSlotTableFences(t *testing.T) {
 	}
 
 	// The keyed internal commands are fenced too.
-	wantReply(t, c, refusal(5, mig), "SHARDIS.PREPARE", "t1", "5000", "", "MSET", own, "x", mig, "x")
+	wantReply(t, c, refusal(5, mig), "SHARDIS.PREPARE", "t1", "5000", "", "", "MSET", own, "x", mig, "x")
 	wantReply(t, c, refusal(5, none), "SHARDIS.LOCKREAD", "r1", "5000", "MGET", none)
-	wantReply(t, c, int64(1), "SHARDIS.PREPARE", "t2", "5000", "", "DEL", imp)
+	wantReply(t, c, int64(1), "SHARDIS.PREPARE", "t2", "5000", "", "", "DEL", imp)
 	wantReply(t, c, "OK", "SHARDIS.ABORT", "t2")
 
 	// Versions only go forward; the same one again is accepted.

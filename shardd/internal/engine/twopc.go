@@ -25,14 +25,16 @@ import (
 type txn struct {
 	id      string
 	primary string // the primary's address; "" when this shard is it
-	op      string
-	db      int
-	args    [][]byte // the op's arguments (copies)
-	keys    []string // deduplicated
-	exist   int64    // the prepare reply: how many keys existed
-	record  [][]byte // the PREPARE command, for AOF rewrite
-	at      time.Time
-	timeout time.Duration
+	// secondaries are the other participants' addresses (on the primary)
+	secondaries []string
+	op          string
+	db          int
+	record      [][]byte // the PREPARE command (a copy), for AOF rewrite
+	args        [][]byte // the op's arguments, in record
+	keys        []string // deduplicated
+	exist       int64    // the prepare reply: how many keys existed (0 for MSET)
+	at          time.Time
+	timeout     time.Duration
 	// deadline is when the shard settles the transaction by itself;
 	// resolving is set while a goroutine asks the primary (both guarded
 	// by txTable.mu).
@@ -52,8 +54,8 @@ type decision struct {
 const (
 	commitRetention = 24 * time.Hour
 	abortRetention  = 10 * time.Minute
-	// askRetry is how long a secondary waits before asking an
-	// unreachable or undecided primary again.
+	// askRetry is how long a participant waits before asking an
+	// unreachable or undecided peer again.
 	askRetry = time.Second
 )
 
@@ -144,14 +146,13 @@ func cmdPrepare(x *Ctx) {
 		return
 	}
 	t := &txn{
-		id: p.TxID, primary: p.Primary, op: p.Op, db: x.db.Index(),
+		id: p.TxID, primary: p.Primary, secondaries: p.Secondaries, op: p.Op, db: x.db.Index(),
 		at: time.Now(), timeout: time.Duration(p.TimeoutMs) * time.Millisecond,
 		done: make(chan struct{}),
 	}
 	t.deadline = t.at.Add(t.timeout)
-	for _, a := range p.Args {
-		t.args = append(t.args, append([]byte(nil), a...))
-	}
+	t.record = copyArgs(x.args)
+	t.args = t.record[len(x.args)-len(p.Args):]
 	for _, k := range p.Keys() {
 		if !slices.Contains(t.keys, string(k)) {
 			t.keys = append(t.keys, string(k))
@@ -163,9 +164,11 @@ func cmdPrepare(x *Ctx) {
 		x.r.Error(migrate.WrongShard(v, s))
 		return
 	}
-	for _, k := range t.keys {
-		if _, ok := x.lookup([]byte(k)); ok {
-			t.exist++
+	if p.Op != twopc.OpMSET { // MSET's reply does not depend on them
+		for _, k := range t.keys {
+			if _, ok := x.lookup([]byte(k)); ok {
+				t.exist++
+			}
 		}
 	}
 	if p.Op == twopc.OpMSETNX && t.exist > 0 {
@@ -176,10 +179,6 @@ func cmdPrepare(x *Ctx) {
 		x.r.Error(txError(twopc.ErrConflict, "a key of the transaction is locked by another transaction"))
 		return
 	}
-	t.record = make([][]byte, len(x.args))
-	for i, a := range x.args {
-		t.record[i] = append([]byte(nil), a...)
-	}
 	e.txs.mu.Lock()
 	e.txs.prepared[t.id] = t
 	e.txs.mu.Unlock()
@@ -187,8 +186,45 @@ func cmdPrepare(x *Ctx) {
 	x.r.Int(t.exist)
 }
 
-// cmdCommit: SHARDIS.COMMIT txid — apply the prepared writes.
-func cmdCommit(x *Ctx) {
+// eachID runs one, a handler for a single id, for every id of a COMMIT,
+// ABORT, FORGET or UNLOCK: with one id its reply is the command's; with
+// several, the array of their replies. Each id runs as a command of its
+// own, so the AOF records one per id, as if they had come one by one.
+func (x *Ctx) eachID(one func(x *Ctx)) {
+	if len(x.args) == 2 {
+		one(x)
+		return
+	}
+	x.r.Array(len(x.args) - 1)
+	for _, id := range x.args[1:] {
+		sub := Ctx{e: x.e, s: x.s, r: x.r, spec: x.spec, db: x.db, now: x.now, write: x.write, tx: x.tx}
+		sub.args = [][]byte{x.args[0], id}
+		one(&sub)
+		x.e.logCommand(&sub)
+		x.changes += sub.changes
+	}
+	x.logDone = true // each id logged itself
+}
+
+// copyArgs returns a deep copy of args in one allocation.
+func copyArgs(args [][]byte) [][]byte {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	buf := make([]byte, 0, n)
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		buf = append(buf, a...)
+		out[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
+	}
+	return out
+}
+
+// cmdCommit: SHARDIS.COMMIT txid... — apply the prepared writes.
+func cmdCommit(x *Ctx) { x.eachID(commitOne) }
+
+func commitOne(x *Ctx) {
 	id := string(x.args[1])
 	if t := x.e.txs.get(id); t != nil && x.finishTx(t, true) {
 		x.r.OK()
@@ -209,16 +245,24 @@ func cmdCommit(x *Ctx) {
 	}
 }
 
-// cmdAbort: SHARDIS.ABORT txid — drop a prepared transaction.
-func cmdAbort(x *Ctx) {
-	id := string(x.args[1])
-	if t := x.e.txs.get(id); t != nil && x.finishTx(t, false) {
+// cmdAbort: SHARDIS.ABORT txid... — drop a prepared transaction. An
+// unknown id is recorded as aborted: the coordinator aborts where a
+// PREPARE's reply was lost, and that PREPARE may still arrive.
+func cmdAbort(x *Ctx) { x.eachID(abortOne) }
+
+func abortOne(x *Ctx) {
+	e, id := x.e, string(x.args[1])
+	if t := e.txs.get(id); t != nil && x.finishTx(t, false) {
 		x.r.OK()
 		return
 	}
-	x.e.txs.mu.Lock()
-	d, ok := x.e.txs.decided[id]
-	x.e.txs.mu.Unlock()
+	e.txs.mu.Lock()
+	d, ok := e.txs.decided[id]
+	if !ok && e.txs.prepared[id] == nil {
+		e.txs.decided[id] = decision{at: time.Now()}
+		x.changes++ // replayed, the ABORT records the same
+	}
+	e.txs.mu.Unlock()
 	if ok && d.committed {
 		x.r.Error(txError(twopc.ErrCommitted, "transaction "+id+" was committed"))
 		return
@@ -227,8 +271,10 @@ func cmdAbort(x *Ctx) {
 }
 
 // finishTx commits or aborts t with its keys' slots locked: it applies
-// the writes (commit), records the primary's decision, logs and unlocks.
-// False if another client decided t first.
+// the writes (commit), records the primary's commit, logs and unlocks.
+// False if another client decided t first. A primary keeps no aborts: a
+// participant asking about a transaction the primary does not know is
+// told it aborted.
 func (x *Ctx) finishTx(t *txn, commit bool) bool {
 	e := x.e
 	x.db = e.ks.DB(t.db)
@@ -240,8 +286,8 @@ func (x *Ctx) finishTx(t *txn, commit bool) bool {
 		return false
 	}
 	delete(e.txs.prepared, t.id)
-	if t.primary == "" {
-		e.txs.decided[t.id] = decision{committed: commit, at: time.Now()}
+	if t.primary == "" && commit {
+		e.txs.decided[t.id] = decision{committed: true, at: time.Now()}
 	}
 	e.txs.mu.Unlock()
 	if commit {
@@ -260,9 +306,10 @@ func (x *Ctx) finishTx(t *txn, commit bool) bool {
 	return true
 }
 
-// cmdTxStatus: SHARDIS.TXSTATUS txid — the primary's decision. A prepared
-// transaction past its deadline is aborted first, and an unknown one is
-// recorded as aborted: either way it can no longer commit.
+// cmdTxStatus: SHARDIS.TXSTATUS txid — what this shard knows of the
+// transaction. An unknown one is recorded as aborted, so that it can no
+// longer commit. A secondary asks its primary; a primary whose
+// coordinator did not come back asks its secondaries.
 func cmdTxStatus(x *Ctx) {
 	e, id := x.e, string(x.args[1])
 	e.txs.mu.Lock()
@@ -273,15 +320,6 @@ func cmdTxStatus(x *Ctx) {
 	}
 	e.txs.mu.Unlock()
 	switch {
-	case t != nil && t.primary == "" && time.Now().After(t.deadline):
-		// Logged as the abort it is: replayed, TXSTATUS would find the
-		// transaction within its (new) deadline.
-		x.logAs([]byte(twopc.Abort), x.args[1])
-		if x.finishTx(t, false) {
-			x.r.Simple(twopc.StatusAborted)
-			return
-		}
-		cmdTxStatus(x) // decided meanwhile: report that
 	case t != nil:
 		x.r.Simple(twopc.StatusPrepared)
 	case decided && d.committed:
@@ -295,9 +333,11 @@ func cmdTxStatus(x *Ctx) {
 	}
 }
 
-// cmdForget: SHARDIS.FORGET txid — every participant applied the
+// cmdForget: SHARDIS.FORGET txid... — every participant applied the
 // decision, so the primary need not keep it.
-func cmdForget(x *Ctx) {
+func cmdForget(x *Ctx) { x.eachID(forgetOne) }
+
+func forgetOne(x *Ctx) {
 	e, id := x.e, string(x.args[1])
 	e.txs.mu.Lock()
 	_, ok := e.txs.decided[id]
@@ -370,8 +410,10 @@ func cmdLockRead(x *Ctx) {
 	x.e.unlockSlots(slots, false)
 }
 
-// cmdUnlock: SHARDIS.UNLOCK id — release a LOCKREAD's shared locks.
-func cmdUnlock(x *Ctx) {
+// cmdUnlock: SHARDIS.UNLOCK id... — release LOCKREADs' shared locks.
+func cmdUnlock(x *Ctx) { x.eachID(unlockOne) }
+
+func unlockOne(x *Ctx) {
 	x.e.locks.unshare(string(x.args[1]))
 	x.r.OK()
 }
@@ -424,17 +466,14 @@ func (e *Engine) txCron(now time.Time) {
 	}
 	e.txs.mu.Unlock()
 	for _, t := range due {
-		if t.primary == "" {
-			// The primary's commit is the commit point and has not
-			// happened: aborting is safe, and becomes the decision.
-			e.log.Warn("aborting a prepared transaction whose coordinator did not come back", "tx", t.id, "age", now.Sub(t.at))
-			e.settle(t, twopc.Abort)
-			continue
-		}
 		e.bg.Add(1)
 		go func() {
 			defer e.bg.Done()
-			e.resolve(t)
+			if t.primary == "" {
+				e.recoverAsPrimary(t)
+			} else {
+				e.resolve(t)
+			}
 		}()
 	}
 }
@@ -442,7 +481,7 @@ func (e *Engine) txCron(now time.Time) {
 // resolve asks t's primary for the decision and applies it; while the
 // primary cannot tell, t stays prepared and is asked about again later.
 func (e *Engine) resolve(t *txn) {
-	status, err := e.askPrimary(t)
+	status, err := e.askStatus(t.primary, t.id)
 	switch {
 	case err == nil && status == twopc.StatusCommitted:
 		e.log.Info("committing an in-doubt transaction as its primary decided", "tx", t.id)
@@ -454,11 +493,40 @@ func (e *Engine) resolve(t *txn) {
 		if err != nil {
 			e.log.Warn("cannot reach the primary of an in-doubt transaction; keeping its locks", "tx", t.id, "primary", t.primary, "err", err)
 		}
-		e.txs.mu.Lock()
-		t.resolving = false
-		t.deadline = time.Now().Add(askRetry)
-		e.txs.mu.Unlock()
+		e.askLater(t)
 	}
+}
+
+// recoverAsPrimary decides t, prepared on this primary, whose coordinator
+// did not come back: the transaction committed if and only if every
+// participant prepared it, so it asks the secondaries. Asking makes one
+// that does not know t record it as aborted, so no late PREPARE can
+// change the answer. While a secondary cannot be reached, t stays
+// prepared and they are asked again later.
+func (e *Engine) recoverAsPrimary(t *txn) {
+	for _, addr := range t.secondaries {
+		status, err := e.askStatus(addr, t.id)
+		if err != nil {
+			e.log.Warn("cannot reach a participant of an in-doubt transaction; keeping its locks", "tx", t.id, "participant", addr, "err", err)
+			e.askLater(t)
+			return
+		}
+		if status == twopc.StatusAborted {
+			e.log.Info("aborting an in-doubt transaction a participant did not prepare", "tx", t.id, "participant", addr)
+			e.settle(t, twopc.Abort)
+			return
+		}
+	}
+	e.log.Info("committing an in-doubt transaction every participant prepared", "tx", t.id, "age", time.Since(t.at))
+	e.settle(t, twopc.Commit)
+}
+
+// askLater makes txCron take t up again after askRetry.
+func (e *Engine) askLater(t *txn) {
+	e.txs.mu.Lock()
+	t.resolving = false
+	t.deadline = time.Now().Add(askRetry)
+	e.txs.mu.Unlock()
 }
 
 // settle runs COMMIT or ABORT for t as an internal client, so the change
@@ -472,9 +540,9 @@ func (e *Engine) settle(t *txn, cmd string) {
 	e.txs.settled.Add(1)
 }
 
-// askPrimary sends SHARDIS.TXSTATUS to t's primary.
-func (e *Engine) askPrimary(t *txn) (string, error) {
-	nc, err := net.DialTimeout("tcp", t.primary, time.Second)
+// askStatus sends SHARDIS.TXSTATUS id to the shard at addr.
+func (e *Engine) askStatus(addr, id string) (string, error) {
+	nc, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return "", err
 	}
@@ -484,7 +552,7 @@ func (e *Engine) askPrimary(t *txn) (string, error) {
 	if e.clusterSecret != "" {
 		req = encodeCommand(req, [][]byte{[]byte("AUTH"), []byte("shardis"), []byte(e.clusterSecret)})
 	}
-	req = twopc.AppendTxCommand(req, twopc.Status, t.id)
+	req = twopc.AppendTxCommand(req, twopc.Status, id)
 	if _, err := nc.Write(req); err != nil {
 		return "", err
 	}
@@ -493,7 +561,7 @@ func (e *Engine) askPrimary(t *txn) (string, error) {
 		if line, err := readLine(rd); err != nil {
 			return "", err
 		} else if line != "+OK" {
-			return "", simpleError("AUTH at the primary: " + line)
+			return "", simpleError("AUTH at " + addr + ": " + line)
 		}
 	}
 	line, err := readLine(rd)
@@ -501,7 +569,7 @@ func (e *Engine) askPrimary(t *txn) (string, error) {
 		return "", err
 	}
 	if !strings.HasPrefix(line, "+") {
-		return "", simpleError("TXSTATUS at the primary: " + line)
+		return "", simpleError("TXSTATUS at " + addr + ": " + line)
 	}
 	return line[1:], nil
 }

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -55,9 +56,9 @@ func TestPrepareCommitMakesReadersWait(t *testing.T) {
 	c := srv.Client(t)
 	ctx := context.Background()
 	c.Set(ctx, "a", "old", 0)
-	wantReply(t, c, int64(1), "SHARDIS.PREPARE", "t1", "5000", "", "MSET", "a", "new", "b", "new")
-	// A repeated PREPARE gets the same answer (MSET: the keys that existed).
-	wantReply(t, c, int64(1), "SHARDIS.PREPARE", "t1", "5000", "", "MSET", "a", "new", "b", "new")
+	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "t1", "5000", "", "", "MSET", "a", "new", "b", "new")
+	// A repeated PREPARE gets the same answer (MSET: always 0).
+	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "t1", "5000", "", "", "MSET", "a", "new", "b", "new")
 
 	reader := srv.Client(t)
 	read := background(func() any { return reader.Get(ctx, "a").Val() })
@@ -88,17 +89,17 @@ func TestPrepareCommitMakesReadersWait(t *testing.T) {
 func TestPrepareConflictsFailFast(t *testing.T) {
 	srv := shardtest.Start(t)
 	c := srv.Client(t)
-	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "t1", "5000", "", "MSET", "a", "1")
-	wantReply(t, c, "ERR: TXCONFLICT*", "SHARDIS.PREPARE", "t2", "5000", "", "MSET", "b", "2", "a", "2")
+	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "t1", "5000", "", "", "MSET", "a", "1")
+	wantReply(t, c, "ERR: TXCONFLICT*", "SHARDIS.PREPARE", "t2", "5000", "", "", "MSET", "b", "2", "a", "2")
 	// t2 locked nothing.
-	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "t3", "5000", "", "DEL", "b")
+	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "t3", "5000", "", "", "DEL", "b")
 	wantReply(t, c, "OK", "SHARDIS.ABORT", "t1")
 	wantReply(t, c, "OK", "SHARDIS.ABORT", "t1") // idempotent
 	wantReply(t, c, "OK", "SHARDIS.ABORT", "t3")
 	wantReply(t, c, nil, "GET", "a")
 	// An aborted transaction cannot commit.
 	wantReply(t, c, "ERR: TXABORTED*", "SHARDIS.COMMIT", "t1")
-	wantReply(t, c, "ERR: TXABORTED*", "SHARDIS.PREPARE", "t1", "5000", "", "MSET", "a", "1")
+	wantReply(t, c, "ERR: TXABORTED*", "SHARDIS.PREPARE", "t1", "5000", "", "", "MSET", "a", "1")
 }
 
 func TestPrepareMSETNXAndDEL(t *testing.T) {
@@ -107,18 +108,18 @@ func TestPrepareMSETNXAndDEL(t *testing.T) {
 	ctx := context.Background()
 	c.Set(ctx, "x", "1", 0)
 	// MSETNX votes no (the number of existing keys) and locks nothing.
-	wantReply(t, c, int64(1), "SHARDIS.PREPARE", "n1", "5000", "", "MSETNX", "x", "2", "y", "2")
+	wantReply(t, c, int64(1), "SHARDIS.PREPARE", "n1", "5000", "", "", "MSETNX", "x", "2", "y", "2")
 	wantReply(t, c, "OK", "SET", "y", "free")
-	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "n2", "5000", "", "MSETNX", "z", "3")
+	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "n2", "5000", "", "", "MSETNX", "z", "3")
 	wantReply(t, c, "OK", "SHARDIS.COMMIT", "n2")
 	wantReply(t, c, "3", "GET", "z")
 	// DEL answers how many of its keys exist, counting duplicates once.
-	wantReply(t, c, int64(2), "SHARDIS.PREPARE", "d1", "5000", "", "DEL", "x", "y", "x", "nope")
+	wantReply(t, c, int64(2), "SHARDIS.PREPARE", "d1", "5000", "", "", "DEL", "x", "y", "x", "nope")
 	wantReply(t, c, "OK", "SHARDIS.COMMIT", "d1")
 	wantReply(t, c, int64(0), "EXISTS", "x", "y")
-	wantReply(t, c, "ERR: ERR unsupported transaction op*", "SHARDIS.PREPARE", "e1", "5000", "", "INCR", "x")
-	wantReply(t, c, "ERR: ERR MSET needs key-value pairs", "SHARDIS.PREPARE", "e2", "5000", "", "MSET", "x")
-	wantReply(t, c, "ERR: ERR invalid timeout", "SHARDIS.PREPARE", "e3", "-1", "", "MSET", "x", "1")
+	wantReply(t, c, "ERR: ERR unsupported transaction op*", "SHARDIS.PREPARE", "e1", "5000", "", "", "INCR", "x")
+	wantReply(t, c, "ERR: ERR MSET needs key-value pairs", "SHARDIS.PREPARE", "e2", "5000", "", "", "MSET", "x")
+	wantReply(t, c, "ERR: ERR invalid timeout", "SHARDIS.PREPARE", "e3", "-1", "", "", "MSET", "x", "1")
 }
 
 func TestLockReadBlocksPrepareAndWaitsForDecision(t *testing.T) {
@@ -130,11 +131,11 @@ func TestLockReadBlocksPrepareAndWaitsForDecision(t *testing.T) {
 	if got, ok := v.([]any); !ok || len(got) != 3 || got[0] != "1" || got[1] != "2" || got[2] != nil {
 		t.Fatalf("LOCKREAD MGET = %#v", v)
 	}
-	wantReply(t, c, "ERR: TXCONFLICT*", "SHARDIS.PREPARE", "t1", "5000", "", "MSET", "a", "9")
+	wantReply(t, c, "ERR: TXCONFLICT*", "SHARDIS.PREPARE", "t1", "5000", "", "", "MSET", "a", "9")
 	// Plain writes do not wait for shared locks.
 	wantReply(t, c, "OK", "SET", "b", "3")
 	wantReply(t, c, "OK", "SHARDIS.UNLOCK", "r1")
-	wantReply(t, c, int64(1), "SHARDIS.PREPARE", "t1", "5000", "", "MSET", "a", "9")
+	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "t1", "5000", "", "", "MSET", "a", "9")
 
 	reader := srv.Client(t)
 	read := background(func() any { return raw(t, reader, "SHARDIS.LOCKREAD", "r2", "5000", "EXISTS", "a", "b") })
@@ -150,7 +151,7 @@ func TestLockReadBlocksPrepareAndWaitsForDecision(t *testing.T) {
 	// Unreleased shared locks expire.
 	wantReply(t, c, int64(1), "SHARDIS.LOCKREAD", "r3", "50", "EXISTS", "a")
 	deadline := time.Now().Add(5 * time.Second)
-	for raw(t, c, "SHARDIS.PREPARE", "t2", "5000", "", "DEL", "a") != int64(1) {
+	for raw(t, c, "SHARDIS.PREPARE", "t2", "5000", "", "", "DEL", "a") != int64(1) {
 		if time.Now().After(deadline) {
 			t.Fatal("the shared lock of r3 did not expire")
 		}
@@ -166,13 +167,13 @@ func TestRefusedPrepareHoldsOffNewReaders(t *testing.T) {
 	srv := shardtest.Start(t)
 	c := srv.Client(t)
 	wantReply(t, c, int64(0), "SHARDIS.LOCKREAD", "r1", "5000", "EXISTS", "k")
-	wantReply(t, c, "ERR: TXCONFLICT*", "SHARDIS.PREPARE", "w1", "5000", "", "MSET", "k", "1")
+	wantReply(t, c, "ERR: TXCONFLICT*", "SHARDIS.PREPARE", "w1", "5000", "", "", "MSET", "k", "1")
 	reader := srv.Client(t)
 	start := time.Now()
 	read := background(func() any { return raw(t, reader, "SHARDIS.LOCKREAD", "r2", "5000", "EXISTS", "k") })
 	wantReply(t, c, "OK", "SHARDIS.UNLOCK", "r1")
 	// The writer comes back within the intent and gets the key first.
-	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "w1", "5000", "", "MSET", "k", "1")
+	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "w1", "5000", "", "", "MSET", "k", "1")
 	wantReply(t, c, "OK", "SHARDIS.COMMIT", "w1")
 	if got, _ := within(read, 5*time.Second); got != int64(1) {
 		t.Fatalf("reader after the writer = %#v; want to see its write", got)
@@ -189,10 +190,10 @@ func TestLockReadEndsWithItsConnection(t *testing.T) {
 	c := srv.Client(t)
 	reader := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	wantReply(t, reader, int64(0), "SHARDIS.LOCKREAD", "r1", "600000", "EXISTS", "k")
-	wantReply(t, c, "ERR: TXCONFLICT*", "SHARDIS.PREPARE", "w1", "5000", "", "MSET", "k", "1")
+	wantReply(t, c, "ERR: TXCONFLICT*", "SHARDIS.PREPARE", "w1", "5000", "", "", "MSET", "k", "1")
 	reader.Close()
 	deadline := time.Now().Add(5 * time.Second)
-	for raw(t, c, "SHARDIS.PREPARE", "w1", "5000", "", "MSET", "k", "1") != int64(0) {
+	for raw(t, c, "SHARDIS.PREPARE", "w1", "5000", "", "", "MSET", "k", "1") != int64(0) {
 		if time.Now().After(deadline) {
 			t.Fatal("the shared lock outlived its connection")
 		}
@@ -204,25 +205,99 @@ func TestLockReadEndsWithItsConnection(t *testing.T) {
 func TestTxStatusOfUnknownIsAbortForever(t *testing.T) {
 	c := shardtest.Start(t).Client(t)
 	wantReply(t, c, "aborted", "SHARDIS.TXSTATUS", "late")
-	wantReply(t, c, "ERR: TXABORTED*", "SHARDIS.PREPARE", "late", "5000", "", "MSET", "k", "v")
-	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "p", "5000", "", "MSET", "k", "v")
+	wantReply(t, c, "ERR: TXABORTED*", "SHARDIS.PREPARE", "late", "5000", "", "", "MSET", "k", "v")
+	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "p", "5000", "", "", "MSET", "k", "v")
 	wantReply(t, c, "prepared", "SHARDIS.TXSTATUS", "p")
 }
 
-func TestPrimaryAbortsAfterTimeout(t *testing.T) {
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// A primary whose coordinator did not come back commits once it learns
+// that every participant prepared; with no secondaries, that is itself.
+func TestPrimaryAloneCommitsAfterTimeout(t *testing.T) {
 	c := shardtest.Start(t, "hz 100").Client(t)
-	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "t1", "100", "", "MSET", "k", "v")
+	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "t1", "100", "", "", "MSET", "k", "v")
 	time.Sleep(50 * time.Millisecond)
 	// A reader waits for the timeout's decision.
-	wantReply(t, c, nil, "GET", "k")
-	wantReply(t, c, "aborted", "SHARDIS.TXSTATUS", "t1")
-	wantReply(t, c, "ERR: TXABORTED*", "SHARDIS.COMMIT", "t1")
-	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "t2", "100", "", "MSETNX", "k", "w")
-	wantReply(t, c, "OK", "SHARDIS.COMMIT", "t2")
-	wantReply(t, c, "w", "GET", "k")
+	wantReply(t, c, "v", "GET", "k")
+	wantReply(t, c, "committed", "SHARDIS.TXSTATUS", "t1")
+	wantReply(t, c, "OK", "SHARDIS.COMMIT", "t1")
 	if v := raw(t, c, "SHARDIS.TXLIST"); len(v.([]any)) != 0 {
 		t.Errorf("TXLIST = %#v; want none", v)
 	}
+}
+
+// A primary left prepared asks its secondaries: it commits when all of
+// them prepared, aborts when one did not (which then refuses the late
+// PREPARE), and keeps waiting while one cannot be reached.
+func TestPrimaryRecoversThroughSecondaries(t *testing.T) {
+	primary := shardtest.Start(t, "hz 100", "cluster-secret s")
+	secondary := shardtest.Start(t, "hz 100", "cluster-secret s")
+	p := redis.NewClient(&redis.Options{Addr: primary.Addr, Username: "shardis", Password: "s"})
+	s := redis.NewClient(&redis.Options{Addr: secondary.Addr, Username: "shardis", Password: "s"})
+	defer p.Close()
+	defer s.Close()
+	gone := freeAddr(t)
+
+	wantReply(t, s, int64(0), "SHARDIS.PREPARE", "all", "60000", primary.Addr, "", "MSET", "s1", "1")
+	wantReply(t, s, int64(0), "SHARDIS.PREPARE", "lost", "60000", primary.Addr, "", "MSET", "s3", "1")
+	wantReply(t, p, int64(0), "SHARDIS.PREPARE", "all", "100", "", secondary.Addr, "MSET", "p1", "1")
+	wantReply(t, p, int64(0), "SHARDIS.PREPARE", "some", "100", "", secondary.Addr, "MSET", "p2", "1")
+	wantReply(t, p, int64(0), "SHARDIS.PREPARE", "lost", "100", "", secondary.Addr+","+gone, "MSET", "p3", "1")
+	time.Sleep(50 * time.Millisecond)
+	wantReply(t, p, "1", "GET", "p1") // waits for the decision: commit
+	wantReply(t, p, nil, "GET", "p2") // the secondary never prepared "some"
+	wantReply(t, s, "ERR: TXABORTED*", "SHARDIS.PREPARE", "some", "60000", primary.Addr, "", "MSET", "s2", "1")
+	wantReply(t, p, "committed", "SHARDIS.TXSTATUS", "all")
+	// The secondary still waits for the decision on "all" (its timeout
+	// is long): the primary keeps it until told to forget.
+	wantReply(t, s, "prepared", "SHARDIS.TXSTATUS", "all")
+	wantReply(t, s, "OK", "SHARDIS.COMMIT", "all")
+	wantReply(t, s, "1", "GET", "s1")
+	// "lost" has a participant nobody can reach: it stays prepared (the
+	// one that can be reached prepared it).
+	time.Sleep(300 * time.Millisecond)
+	v := raw(t, p, "SHARDIS.TXLIST")
+	if l, ok := v.([]any); !ok || len(l) != 1 || l[0].([]any)[0] != "lost" {
+		t.Fatalf("primary TXLIST = %#v; want lost only", v)
+	}
+}
+
+// COMMIT, ABORT and FORGET take several ids; the reply lists each one's.
+func TestDecisionsForSeveralTransactions(t *testing.T) {
+	c := shardtest.Start(t).Client(t)
+	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "a", "5000", "", "", "MSET", "ka", "1")
+	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "b", "5000", "", "", "MSET", "kb", "1")
+	wantReply(t, c, int64(0), "SHARDIS.PREPARE", "c", "5000", "", "", "MSET", "kc", "1")
+	v := raw(t, c, "SHARDIS.COMMIT", "a", "b", "nope")
+	if l, ok := v.([]any); !ok || len(l) != 3 || l[0] != "OK" || l[1] != "OK" {
+		t.Fatalf("COMMIT a b nope = %#v", v)
+	}
+	if err, ok := v.([]any)[2].(error); !ok || !strings.HasPrefix(err.Error(), "TXUNKNOWN") {
+		t.Fatalf("COMMIT of an unknown id in a batch = %#v", v)
+	}
+	v = raw(t, c, "SHARDIS.ABORT", "c", "late")
+	if l, ok := v.([]any); !ok || len(l) != 2 || l[0] != "OK" || l[1] != "OK" {
+		t.Fatalf("ABORT c late = %#v", v)
+	}
+	wantReply(t, c, "ERR: TXABORTED*", "SHARDIS.PREPARE", "late", "5000", "", "", "MSET", "kl", "1")
+	wantReply(t, c, int64(2), "EXISTS", "ka", "kb")
+	wantReply(t, c, int64(0), "EXISTS", "kc")
+	v = raw(t, c, "SHARDIS.FORGET", "a", "b")
+	if l, ok := v.([]any); !ok || len(l) != 2 {
+		t.Fatalf("FORGET a b = %#v", v)
+	}
+	wantReply(t, c, "aborted", "SHARDIS.TXSTATUS", "a") // forgotten: unknown
 }
 
 // A secondary left prepared asks its primary for the decision and
@@ -235,9 +310,9 @@ func TestSecondaryResolvesThroughPrimary(t *testing.T) {
 	defer p.Close()
 	defer s.Close()
 
-	wantReply(t, p, int64(0), "SHARDIS.PREPARE", "c1", "60000", "", "MSET", "pk", "1")
-	wantReply(t, s, int64(0), "SHARDIS.PREPARE", "c1", "100", primary.Addr, "MSET", "sk", "1")
-	wantReply(t, s, int64(0), "SHARDIS.PREPARE", "a1", "100", primary.Addr, "MSET", "sk2", "1")
+	wantReply(t, p, int64(0), "SHARDIS.PREPARE", "c1", "60000", "", "", "MSET", "pk", "1")
+	wantReply(t, s, int64(0), "SHARDIS.PREPARE", "c1", "100", primary.Addr, "", "MSET", "sk", "1")
+	wantReply(t, s, int64(0), "SHARDIS.PREPARE", "a1", "100", primary.Addr, "", "MSET", "sk2", "1")
 	time.Sleep(400 * time.Millisecond)
 	// The primary has not decided c1: the secondary keeps it.
 	v := raw(t, s, "SHARDIS.TXLIST")
@@ -252,6 +327,6 @@ func TestSecondaryResolvesThroughPrimary(t *testing.T) {
 
 func TestTwoPhaseCommandsAreInternal(t *testing.T) {
 	c := shardtest.Start(t, "cluster-secret s").Client(t)
-	wantReply(t, c, "ERR: NOPERM*", "SHARDIS.PREPARE", "t", "100", "", "MSET", "k", "v")
+	wantReply(t, c, "ERR: NOPERM*", "SHARDIS.PREPARE", "t", "100", "", "", "MSET", "k", "v")
 	wantReply(t, c, "ERR: NOPERM*", "SHARDIS.LOCKREAD", "r", "100", "MGET", "k")
 }
