@@ -217,7 +217,7 @@ func (s *Session) await(c *call) []byte {
 		c.subs[i].reply = r
 	}
 	if c.readID != "" {
-		s.env.Tx.Unlock(c.readID, c.pools, s.id)
+		s.lastCross.Store(s.env.Tx.Unlock(c.readID, c.pools))
 	}
 	out := refusalOf(c)
 	if out == nil {

@@ -105,8 +105,9 @@ type Session struct {
 	routed *router.Table
 
 	tx txState
-	// lastCross is the client's last cross-shard write while its commits
-	// are on their way (twophase.Coordinator.Run).
+	// lastCross is the client's last cross-shard write or read, whose
+	// COMMITs or UNLOCKs may still be on their way: its next transaction
+	// waits for them if it finds its keys locked (twophase.Coordinator.Run).
 	lastCross atomic.Pointer[twophase.Pending]
 	ded       map[*backend.Pool]*backend.Dedicated // blocking and tx connections
 	// blocked is a blocking command in progress on a dedicated connection;
@@ -337,7 +338,7 @@ func (s *Session) subReply(u *sub, raw []byte) backend.Flusher {
 	if c.readID != "" {
 		// Every shard answered: the read is complete, its shared locks
 		// can go.
-		s.env.Tx.Unlock(c.readID, c.pools, s.id)
+		s.lastCross.Store(s.env.Tx.Unlock(c.readID, c.pools))
 	}
 	if len(c.pools) > 0 { // a fan-out over keys: a shard may refuse them
 		if r := refusalOf(c); r != nil && s.refused(c, r) {

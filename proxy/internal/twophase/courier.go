@@ -1,6 +1,7 @@
 package twophase
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,10 +19,10 @@ import (
 // primary that recovers by asking its secondaries would take one that
 // committed and forgot for one that never prepared.
 //
-// Each shard has a courier that sends the decisions queued for it as one
-// multi-id COMMIT and one FORGET per round trip, so under load a message
-// carries the decisions of many transactions, and at rest each goes out
-// at once.
+// Each shard has a courier that sends the messages queued for it as one
+// multi-id COMMIT, FORGET and UNLOCK per round trip, so under load a
+// message carries those of many transactions and reads, and at rest each
+// goes out at once.
 
 // Delivery retries: a round that fails (the shard unreachable) is sent
 // again after deliveryBackoff, doubling, up to deliveryTries times (about
@@ -46,10 +47,13 @@ type delivery struct {
 	pending *Pending
 }
 
-// item is one message for one transaction, queued on a courier.
+// item is one message for one transaction or read, queued on a courier.
 type item struct {
-	cmd   string // twopc.Commit or twopc.Forget
-	d     *delivery
+	cmd string // twopc.Commit, Forget or Unlock
+	id  string
+	// then takes the shard's answer (nil: none came); it runs on the
+	// courier's goroutine.
+	then  func(r []byte)
 	tries int
 }
 
@@ -70,8 +74,56 @@ func (co *Coordinator) deliver(id string, parts []Part) *Pending {
 	for _, p := range parts[1:] {
 		d.secondaries = append(d.secondaries, co.courier(p.Pool))
 	}
-	d.primary.add(item{cmd: twopc.Commit, d: d})
+	d.primary.add(item{cmd: twopc.Commit, id: id, then: d.primaryAnswered})
 	return d.pending
+}
+
+// primaryAnswered takes the primary's answer to COMMIT.
+func (d *delivery) primaryAnswered(r []byte) {
+	if string(r) != "+OK\r\n" {
+		if r != nil {
+			d.primary.co.opts.Logger.Error("primary shard refused to commit a transaction every participant prepared",
+				"txid", d.id, "reply", string(r))
+		}
+		close(d.pending.done) // the secondaries will ask the primary
+		return
+	}
+	d.left.Store(int32(len(d.secondaries)))
+	for _, s := range d.secondaries {
+		s.add(item{cmd: twopc.Commit, id: d.id, then: d.secondaryAnswered})
+	}
+}
+
+// secondaryAnswered takes a secondary's answer to COMMIT; after the last
+// one, FORGET goes to the primary.
+func (d *delivery) secondaryAnswered(r []byte) {
+	// TXUNKNOWN: the secondary settled the transaction by itself, having
+	// asked the primary.
+	if string(r) != "+OK\r\n" && reply.ErrCode(r) != twopc.ErrUnknown {
+		d.lost.Store(true)
+	}
+	if d.left.Add(-1) == 0 {
+		close(d.pending.done)
+		if !d.lost.Load() {
+			d.primary.add(item{cmd: twopc.Forget, id: d.id, then: func([]byte) {}})
+		}
+	}
+}
+
+// Unlock releases the shared locks of read id on pools, through the
+// couriers. The returned Pending is done once every shard answered.
+func (co *Coordinator) Unlock(id string, pools []*backend.Pool) *Pending {
+	p := &Pending{done: make(chan struct{})}
+	var left atomic.Int32
+	left.Store(int32(len(pools)))
+	for _, pool := range pools {
+		co.courier(pool).add(item{cmd: twopc.Unlock, id: id, then: func([]byte) {
+			if left.Add(-1) == 0 {
+				close(p.done)
+			}
+		}})
+	}
+	return p
 }
 
 // courier returns the courier of pool p.
@@ -115,37 +167,33 @@ func (c *courier) run() {
 	}
 }
 
-// send sends one round: the batch's COMMITs as one message and its
-// FORGETs as another. It returns the items to send again.
+// send sends one round: one message per command for the batch's items.
+// It returns the items to send again.
 func (c *courier) send(batch []item) (retry []item) {
-	var commits, forgets []item
-	for _, it := range batch {
-		if it.cmd == twopc.Commit {
-			commits = append(commits, it)
-		} else {
-			forgets = append(forgets, it)
-		}
-	}
-	var conns []*backend.Conn
-	var cmds [][]byte
 	var groups [][]item
-	for _, g := range [][]item{commits, forgets} {
-		if len(g) == 0 {
-			continue
+	for _, it := range batch {
+		g := slices.IndexFunc(groups, func(g []item) bool { return g[0].cmd == it.cmd })
+		if g < 0 {
+			groups = append(groups, nil)
+			g = len(groups) - 1
 		}
+		groups[g] = append(groups[g], it)
+	}
+	conns := make([]*backend.Conn, len(groups))
+	cmds := make([][]byte, len(groups))
+	for gi, g := range groups {
 		ids := make([]string, len(g))
 		for i, it := range g {
-			ids[i] = it.d.id
+			ids[i] = it.id
 		}
-		conns = append(conns, c.conn)
-		cmds = append(cmds, twopc.AppendTxBatch(nil, g[0].cmd, ids))
-		groups = append(groups, g)
+		conns[gi] = c.conn
+		cmds[gi] = twopc.AppendTxBatch(nil, g[0].cmd, ids)
 	}
 	for gi, r := range backend.SendAll(conns, cmds).Wait() {
 		for i, ir := range splitReplies(r, len(groups[gi])) {
 			it := groups[gi][i]
 			if reply.ErrCode(ir) != "CLUSTERDOWN" {
-				c.done(it, ir)
+				it.then(ir)
 				continue
 			}
 			it.tries++
@@ -153,47 +201,12 @@ func (c *courier) send(batch []item) (retry []item) {
 				retry = append(retry, it)
 				continue
 			}
-			c.co.opts.Logger.Warn("giving up delivering a transaction's decision; the shards will settle it",
-				"txid", it.d.id, "message", it.cmd, "reply", string(ir))
-			c.done(it, nil)
+			c.co.opts.Logger.Warn("giving up delivering a message; the shards will settle what it was for",
+				"id", it.id, "message", it.cmd, "reply", string(ir))
+			it.then(nil)
 		}
 	}
 	return retry
-}
-
-// done takes the shard's answer to it (nil: none came) and sends what
-// follows.
-func (c *courier) done(it item, r []byte) {
-	d := it.d
-	ok := string(r) == "+OK\r\n"
-	switch {
-	case it.cmd == twopc.Forget:
-	case c == d.primary:
-		if !ok {
-			if r != nil {
-				c.co.opts.Logger.Error("primary shard refused to commit a transaction every participant prepared",
-					"txid", d.id, "reply", string(r))
-			}
-			close(d.pending.done) // the secondaries will ask the primary
-			return
-		}
-		d.left.Store(int32(len(d.secondaries)))
-		for _, s := range d.secondaries {
-			s.add(item{cmd: twopc.Commit, d: d})
-		}
-	default:
-		// TXUNKNOWN: the secondary settled the transaction by itself,
-		// having asked the primary.
-		if !ok && reply.ErrCode(r) != twopc.ErrUnknown {
-			d.lost.Store(true)
-		}
-		if d.left.Add(-1) == 0 {
-			close(d.pending.done)
-			if !d.lost.Load() {
-				d.primary.add(item{cmd: twopc.Forget, d: d})
-			}
-		}
-	}
 }
 
 // splitReplies returns the answer for each of n ids of one message: the

@@ -287,25 +287,6 @@ func (co *Coordinator) TimeoutMs() int64 { return co.timeoutMs }
 // waiting on another shard would let a transaction in between.
 const ReadLockTTLMs = 60_000
 
-// Unlock releases the shared locks of read id on pools. The UNLOCKs are
-// queued on the control connections at once (so a transaction the same
-// session starts next finds the locks gone) and written by a goroutine,
-// so a shard connection's reader, which completes the read, never blocks
-// on a write.
-func (co *Coordinator) Unlock(id string, pools []*backend.Pool, seed uint64) {
-	cmd := twopc.AppendTxCommand(nil, twopc.Unlock, id)
-	conns := make([]*backend.Conn, len(pools))
-	for i, p := range pools {
-		conns[i] = p.Control(seed)
-		conns[i].Send(backend.Ignore, cmd)
-	}
-	co.bg.Go(func() {
-		for _, c := range conns {
-			c.Flush()
-		}
-	})
-}
-
 // Wait waits for the background work: the couriers' deliveries, which
 // from now on are not retried when they fail (the shards settle what is
 // left by themselves).
