@@ -181,14 +181,21 @@ func (c *courier) send(batch []item) (retry []item) {
 	}
 	conns := make([]*backend.Conn, len(groups))
 	cmds := make([][]byte, len(groups))
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := (*bp)[:0]
+	var ids []string
 	for gi, g := range groups {
-		ids := make([]string, len(g))
-		for i, it := range g {
-			ids[i] = it.id
+		ids = ids[:0]
+		for _, it := range g {
+			ids = append(ids, it.id)
 		}
 		conns[gi] = c.conn
-		cmds[gi] = twopc.AppendTxBatch(nil, g[0].cmd, ids)
+		start := len(buf)
+		buf = twopc.AppendTxBatch(buf, g[0].cmd, ids)
+		cmds[gi] = buf[start:len(buf):len(buf)]
 	}
+	*bp = buf
 	for gi, r := range backend.SendAll(conns, cmds).Wait() {
 		for i, ir := range splitReplies(r, len(groups[gi])) {
 			it := groups[gi][i]

@@ -161,9 +161,11 @@ func (co *Coordinator) attempt(ctx context.Context, op string, parts []Part, con
 	for i, p := range parts[1:] {
 		secondaries[i] = p.Pool.Addr
 	}
-	// One buffer for all the PREPAREs (Send copies them).
+	// One buffer for all the PREPAREs, reused: Send copies them.
 	cmds := make([][]byte, len(parts))
-	var buf []byte
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := (*bp)[:0]
 	for i, p := range parts {
 		pa := twopc.PrepareArgs{TxID: id, TimeoutMs: co.timeoutMs, Op: op, Args: p.Args}
 		if i > 0 {
@@ -175,6 +177,7 @@ func (co *Coordinator) attempt(ctx context.Context, op string, parts []Part, con
 		buf = twopc.AppendPrepare(buf, &pa)
 		cmds[i] = buf[start:len(buf):len(buf)]
 	}
+	*bp = buf
 	var (
 		sum      int64
 		fail     []byte
@@ -235,6 +238,9 @@ func (co *Coordinator) attempt(ctx context.Context, op string, parts []Part, con
 	}
 	return conflict, nil, nil
 }
+
+// bufPool holds buffers for encoding messages that Send copies.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // abort sends ABORT to the participants that prepared or may have (their
 // answer was lost): it frees their locks and makes a shard that never

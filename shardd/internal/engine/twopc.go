@@ -32,6 +32,7 @@ type txn struct {
 	record      [][]byte // the PREPARE command (a copy), for AOF rewrite
 	args        [][]byte // the op's arguments, in record
 	keys        []string // deduplicated
+	slots       []int    // the keys' slots, sorted, for locking them
 	exist       int64    // the prepare reply: how many keys existed (0 for MSET)
 	at          time.Time
 	timeout     time.Duration
@@ -159,6 +160,7 @@ func cmdPrepare(x *Ctx) {
 		}
 	}
 	slots := x.lockTxSlots(t.keys)
+	t.slots = slots
 	defer x.logAndUnlock(slots)
 	if v, s, refused := e.unservedAny(slots); refused {
 		x.r.Error(migrate.WrongShard(v, s))
@@ -196,11 +198,14 @@ func (x *Ctx) eachID(one func(x *Ctx)) {
 		return
 	}
 	x.r.Array(len(x.args) - 1)
+	sub := new(Ctx)
+	args := [][]byte{x.args[0], nil}
 	for _, id := range x.args[1:] {
-		sub := Ctx{e: x.e, s: x.s, r: x.r, spec: x.spec, db: x.db, now: x.now, write: x.write, tx: x.tx}
-		sub.args = [][]byte{x.args[0], id}
-		one(&sub)
-		x.e.logCommand(&sub)
+		*sub = Ctx{e: x.e, s: x.s, r: x.r, spec: x.spec, db: x.db, now: x.now, write: x.write, tx: x.tx}
+		args[1] = id
+		sub.args = args
+		one(sub)
+		x.e.logCommand(sub)
 		x.changes += sub.changes
 	}
 	x.logDone = true // each id logged itself
@@ -278,8 +283,8 @@ func abortOne(x *Ctx) {
 func (x *Ctx) finishTx(t *txn, commit bool) bool {
 	e := x.e
 	x.db = e.ks.DB(t.db)
-	slots := x.lockTxSlots(t.keys)
-	defer x.logAndUnlock(slots)
+	x.lockForWrite(t.slots)
+	defer x.logAndUnlock(t.slots)
 	e.txs.mu.Lock()
 	if e.txs.prepared[t.id] != t {
 		e.txs.mu.Unlock()
