@@ -3,9 +3,12 @@
 # run: shardis-proxy + two shardd (+ embedded etcd) against nutcracker +
 # two redis-server, both driven by redis-benchmark through the proxy,
 # alternating per test, -c 50, plain and pipelined (-P 16). Prints
-# requests/s, p99 latency and the ratio shardis/twemproxy.
+# requests/s, p99 latency and the ratio shardis/twemproxy. Each test runs
+# -r times on each (alternating); the table shows the medians, and the
+# ratio column the median of the rounds' ratios with their range, since a
+# shared machine swings by 10-30% from one run to the next.
 #
-# Usage: tools/bench/cluster-benchmark.sh [-n requests] [-p shardis-proxy] [-m]
+# Usage: tools/bench/cluster-benchmark.sh [-n requests] [-r rounds] [-p shardis-proxy] [-m]
 #   -p uses a prebuilt proxy binary instead of building ./proxy (to compare
 #      two versions of the proxy: run the script once with each, alternating).
 #   -m runs the proxy configured like the nutcracker it is compared with:
@@ -18,15 +21,17 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 requests=100000
+rounds=3
 proxybin=
 proxyenv=()
 proxyargs=()
-while getopts "n:p:m" opt; do
+while getopts "n:r:p:m" opt; do
 	case $opt in
 	n) requests=$OPTARG ;;
+	r) rounds=$OPTARG ;;
 	p) proxybin=$(realpath "$OPTARG") ;;
 	m) proxyenv=(GOMAXPROCS=1) proxyargs=(--conns-per-shard 1) ;;
-	*) echo "usage: $0 [-n requests] [-p shardis-proxy] [-m]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-n requests] [-r rounds] [-p shardis-proxy] [-m]" >&2; exit 2 ;;
 	esac
 done
 
@@ -102,12 +107,19 @@ bench() {
 if [ ${#proxyargs[@]} -gt 0 ]; then
 	echo "shardis-proxy: ${proxyenv[*]} ${proxyargs[*]}"
 fi
-printf '%-6s %3s | %12s %8s | %12s %8s | %6s\n' test P shardis p99ms twemproxy p99ms ratio
+
+echo "medians of $rounds rounds, -c 50, $requests requests each"
+printf '%-6s %3s | %12s %8s | %12s %8s | %6s %12s\n' test P shardis p99ms twemproxy p99ms ratio range
 for pipe in 1 16; do
 	for t in get set incr lpush mget; do
-		read -r srps sp99 <<<"$(bench "$px" "$pipe" "$t")"
-		read -r trps tp99 <<<"$(bench "$tw" "$pipe" "$t")"
-		ratio=$(awk -v a="$srps" -v b="$trps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-		printf '%-6s %3s | %12s %8s | %12s %8s | %6s\n' "$t" "$pipe" "$srps" "$sp99" "$trps" "$tp99" "$ratio"
+		rows=()
+		for _ in $(seq "$rounds"); do
+			read -r srps sp99 <<<"$(bench "$px" "$pipe" "$t")"
+			read -r trps tp99 <<<"$(bench "$tw" "$pipe" "$t")"
+			rows+=("$srps $sp99 $trps $tp99 $(awk -v a="$srps" -v b="$trps" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print 0 }')")
+		done
+		col() { printf '%s\n' "${rows[@]}" | awk -v c="$1" '{ print $c }' | median; }
+		range=$(printf '%s\n' "${rows[@]}" | awk '{ print $5 }' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }')
+		printf '%-6s %3s | %12.0f %8s | %12.0f %8s | %6.2f %12s\n' "$t" "$pipe" "$(col 1)" "$(col 2)" "$(col 3)" "$(col 4)" "$(col 5)" "$range"
 	done
 done

@@ -25,3 +25,6 @@ wait_port() {
 	echo "nothing answers on port $1" >&2
 	exit 1
 }
+
+# median: the median of the numbers on stdin, one per line.
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

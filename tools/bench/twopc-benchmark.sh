@@ -4,25 +4,28 @@
 # 1. Through one shardis-proxy over three shardd (appendonly yes,
 #    everysec): MSET of 10 keys that share a hash tag (one shard, sent as
 #    is) against MSET of 10 random keys (three shards, two-phase commit),
-#    redis-benchmark -c 50, alternating, twice. Prints requests/s and p50
-#    and the ratios cross/single (targets: throughput >= 0.5, p50 <= 3).
+#    redis-benchmark -c 50, alternating, -r rounds (default 5). Prints
+#    requests/s and p50 per round, the ratios cross/single (targets:
+#    throughput >= 0.5, p50 <= 3) and their medians.
 # 2. With -b REV: GET and SET (-c 50, plain and -P 16) through a cluster
 #    built from this checkout and one built from git revision REV (e.g.
 #    the commit before two-phase commit), alternating, twice: single-key
 #    commands must not be more than 5% slower.
 #
-# Usage: tools/bench/twopc-benchmark.sh [-n requests] [-b REV]
+# Usage: tools/bench/twopc-benchmark.sh [-n requests] [-r rounds] [-b REV]
 # Needs redis-benchmark and redis-cli (Debian: redis-tools).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 requests=100000
+rounds=5
 base=
-while getopts "n:b:" opt; do
+while getopts "n:r:b:" opt; do
 	case $opt in
 	n) requests=$OPTARG ;;
+	r) rounds=$OPTARG ;;
 	b) base=$OPTARG ;;
-	*) echo "usage: $0 [-n requests] [-b REV]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-n requests] [-r rounds] [-b REV]" >&2; exit 2 ;;
 	esac
 done
 
@@ -93,11 +96,15 @@ new=$proxy
 
 echo "MSET of 10 keys through one proxy, 3 shards, -c 50"
 printf '%-5s | %12s %8s | %12s %8s | %10s %8s\n' run single p50ms cross p50ms rps-ratio p50-ratio
-for run in 1 2; do
+ratios=()
+for run in $(seq "$rounds"); do
 	read -r srps sp50 <<<"$(mset "$new" "{one}:")"
 	read -r crps cp50 <<<"$(mset "$new" "k")"
-	printf '%-5s | %12s %8s | %12s %8s | %10s %8s\n' "$run" "$srps" "$sp50" "$crps" "$cp50" "$(ratio "$crps" "$srps")" "$(ratio "$cp50" "$sp50")"
+	ratios+=("$(ratio "$crps" "$srps") $(ratio "$cp50" "$sp50")")
+	printf '%-5s | %12s %8s | %12s %8s | %10s %8s\n' "$run" "$srps" "$sp50" "$crps" "$cp50" $(echo "${ratios[-1]}")
 done
+printf '%-5s | %12s %8s | %12s %8s | %10s %8s\n' median "" "" "" "" \
+	"$(printf '%s\n' "${ratios[@]}" | awk '{ print $1 }' | median)" "$(printf '%s\n' "${ratios[@]}" | awk '{ print $2 }' | median)"
 
 if [ -n "$base" ]; then
 	git worktree add --detach "$work/base-src" "$base" >/dev/null 2>&1
