@@ -266,6 +266,7 @@ var table = []*Spec{
 	// one is configured (AUTH shardis <secret>).
 	{Name: "shardis.countkeysinslot", Arity: 2, Flags: ReadOnly | Fast | Internal, Group: "shardis", ACL: []string{"read", "fast"}},
 	{Name: "shardis.getkeysinslot", Arity: 3, Flags: ReadOnly | Internal, Group: "shardis", ACL: []string{"read", "slow"}},
+	{Name: "shardis.scanslot", Arity: -4, Flags: ReadOnly | Internal, Group: "shardis", ACL: []string{"read", "slow"}},
 	// Two-phase commit (package twopc has the formats).
 	{Name: "shardis.prepare", Arity: -7, Flags: Write | Internal, Group: "shardis", ACL: []string{"write", "slow"}},
 	{Name: "shardis.commit", Arity: -2, Flags: Write | Internal, Group: "shardis", ACL: []string{"write", "slow"}},

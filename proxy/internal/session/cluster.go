@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -320,15 +321,18 @@ func mergeMGET(c *call) []byte {
 	return b
 }
 
-// scan serves SCAN with a cursor that walks the slots in order. The
-// cursor is the next slot to visit; a step asks the owner of a run of
-// slots for its keys from that slot on (shardd's SCAN cursor is also "the
-// next slot", and a shardd call returns whole slots), keeps the keys of
-// the run and moves the cursor past what was visited. A slot being
-// migrated is read from its source and then its target and the results
-// merged, so a key moved in between is still seen. Every key present for
-// the whole scan is therefore returned, even when its slot moves to
-// another shard between calls.
+// scan serves SCAN with a cursor that walks the slots in order: the slot
+// number plus, above it (times slot.Count), a position inside the slot.
+// A step asks the owner of a run of slots for their keys from that slot
+// and position on (SHARDIS.SCANSLOT: small slots whole, big ones in pages
+// of a snapshot) and moves the cursor to where it stopped. The shard
+// refuses slots it does not own whole, so a proxy with an old map waits
+// for the new one instead of reading an emptied slot. A slot being
+// migrated is read whole from its source and then its target and the
+// results merged, so a key moved in between is still seen. Every key
+// present for the whole scan is therefore returned, even when its slot
+// moves to another shard between calls (keys may come twice, as SCAN
+// allows).
 func (s *Session) scan(args [][]byte) *call {
 	t, ec := s.table()
 	if t == nil {
@@ -362,30 +366,17 @@ func (s *Session) scan(args [][]byte) *call {
 		}
 		i++
 	}
-	if cursor >= slot.Count {
-		return s.scanReply(0, nil)
-	}
 	var keys [][]byte
-	cur := int(cursor)
+	cur, pos := int(cursor%slot.Count), cursor/slot.Count
 	for steps := 0; cur < slot.Count && len(keys) < count && steps < 64; steps++ {
 		t = s.env.Router.Current()
-		if to := t.Migrating[cur]; to != nil {
-			var got [][]byte
-			seen := map[string]bool{}
-			for _, p := range []*backend.Pool{t.Owner[cur], to} {
-				el, _, e := s.scanShard(p, cur, count, opts)
-				if e != nil {
-					return &call{reply: e}
-				}
-				for _, k := range el {
-					if ks, ok := reply.Str(k); ok && slot.Of(ks) == cur && !seen[string(ks)] {
-						seen[string(ks)] = true
-						got = append(got, k)
-					}
-				}
+		if t.Migrating[cur] != nil {
+			got, e := s.scanMigrating(t, cur, count, opts)
+			if e != nil {
+				return &call{reply: e}
 			}
 			keys = append(keys, got...)
-			cur++
+			cur, pos = cur+1, 0
 			continue
 		}
 		p := t.Owner[cur]
@@ -393,26 +384,70 @@ func (s *Session) scan(args [][]byte) *call {
 		for last+1 < slot.Count && t.Owner[last+1] == p && t.Migrating[last+1] == nil {
 			last++
 		}
-		el, next, e := s.scanShard(p, cur, count-len(keys), opts)
+		cmd := [][]byte{[]byte("SHARDIS.SCANSLOT"), []byte(strconv.Itoa(cur)), []byte(strconv.FormatUint(pos, 10)),
+			[]byte(strconv.Itoa(last)), []byte("COUNT"), []byte(strconv.Itoa(count - len(keys)))}
+		raw := p.Conn(s.id, s.proto).Do(backend.EncodeArgs(nil, append(cmd, opts...)))
+		if v, refused := wrongShard(raw); refused {
+			wctx, cancel := context.WithTimeout(s.ctx, fenceWait)
+			_, ok := s.env.Router.Wait(wctx, max(v, t.Version+1))
+			cancel()
+			if !ok {
+				return &call{reply: raw}
+			}
+			continue // the same slot and position, by the newer map
+		}
+		next, npos, got, e := parseScanSlot(raw)
 		if e != nil {
 			return &call{reply: e}
 		}
-		if next == 0 || next > last+1 {
-			next = last + 1
-		}
-		for _, k := range el {
-			if ks, ok := reply.Str(k); ok {
-				if sl := slot.Of(ks); sl >= cur && sl < next {
-					keys = append(keys, k)
-				}
-			}
-		}
-		cur = next
+		keys = append(keys, got...)
+		cur, pos = next, npos
 	}
 	if cur >= slot.Count {
-		cur = 0
+		return s.scanReply(0, keys)
 	}
-	return s.scanReply(cur, keys)
+	return s.scanReply(pos*slot.Count+uint64(cur), keys)
+}
+
+// parseScanSlot parses a SHARDIS.SCANSLOT reply: the next slot and
+// position and the raw keys, or an error reply.
+func parseScanSlot(raw []byte) (int, uint64, [][]byte, []byte) {
+	if reply.IsError(raw) {
+		return 0, 0, nil, raw
+	}
+	bad := resp.AppendError(nil, "ERR unexpected SCANSLOT reply from a shard")
+	el, err := reply.Elems(raw)
+	if err != nil || len(el) != 3 {
+		return 0, 0, nil, bad
+	}
+	next, ok := reply.Int(el[0])
+	ps, ok2 := reply.Str(el[1])
+	pos, err := strconv.ParseUint(string(ps), 10, 64)
+	keys, err2 := reply.Elems(el[2])
+	if !ok || !ok2 || err != nil || err2 != nil || next < 0 || next > slot.Count {
+		return 0, 0, nil, bad
+	}
+	return int(next), pos, keys, nil
+}
+
+// scanMigrating returns the keys of slot cur, being migrated, from its
+// source and then its target, each once.
+func (s *Session) scanMigrating(t *router.Table, cur, count int, opts [][]byte) ([][]byte, []byte) {
+	var got [][]byte
+	seen := map[string]bool{}
+	for _, p := range []*backend.Pool{t.Owner[cur], t.Migrating[cur]} {
+		el, _, e := s.scanShard(p, cur, count, opts)
+		if e != nil {
+			return nil, e
+		}
+		for _, k := range el {
+			if ks, ok := reply.Str(k); ok && slot.Of(ks) == cur && !seen[string(ks)] {
+				seen[string(ks)] = true
+				got = append(got, k)
+			}
+		}
+	}
+	return got, nil
 }
 
 // scanShard runs SCAN from slot cur on p and returns the raw keys and the
@@ -440,9 +475,9 @@ func (s *Session) scanShard(p *backend.Pool, cur, count int, opts [][]byte) ([][
 	return keys, next, nil
 }
 
-func (s *Session) scanReply(cursor int, keys [][]byte) *call {
+func (s *Session) scanReply(cursor uint64, keys [][]byte) *call {
 	b := resp.AppendArray(nil, 2)
-	b = resp.AppendBulkString(b, strconv.Itoa(cursor))
+	b = resp.AppendBulkString(b, strconv.FormatUint(cursor, 10))
 	b = resp.AppendArray(b, len(keys))
 	for _, k := range keys {
 		b = append(b, k...)

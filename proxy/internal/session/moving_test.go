@@ -383,3 +383,72 @@ func TestSubscriptionsFollowSlot(t *testing.T) {
 	expectReply(t, "UNSUBSCRIBE", sub.do("UNSUBSCRIBE", ch), arr(bulk("unsubscribe"), bulk(ch), intr(0)))
 	expectReply(t, "NUMSUB at B", r.b.do("PUBSUB", "NUMSUB", ch), arr(bulk(ch), intr(0)))
 }
+
+// SCAN pages through a big slot, and when the slot moves to another shard
+// mid-scan while the proxy's map is old, the old owner refuses it and the
+// proxy goes on at the new owner once its map catches up: every key comes
+// back (some twice, as SCAN allows).
+func TestScanFollowsAMovedSlot(t *testing.T) {
+	r := newMoveRig(t)
+	c := dial(t, r.p.Addr)
+	tag := "{" + onS1("big") + "}" // a hash tag whose slot is at A
+	var big []string
+	for i := range 700 {
+		big = append(big, tag+strconv.Itoa(i))
+	}
+	moving := slotsOf(big[0])
+	want := map[string]bool{}
+	for _, k := range big {
+		want[k] = true
+	}
+	for i := range 60 {
+		want[onS1("scan-a"+strconv.Itoa(i))] = true
+		want[onS2("scan-b"+strconv.Itoa(i))] = true
+	}
+	for k := range want {
+		c.do("SET", k, "v")
+	}
+	r.tables(2, nil, nil)
+	r.apply(2, nil, nil)
+
+	seen := map[string]int{}
+	cursor, moved, calls := "0", false, 0
+	for {
+		el := scanElems(t, c.do("SCAN", cursor, "COUNT", "50"))
+		cursor = el[0]
+		for _, k := range el[1:] {
+			seen[k]++
+		}
+		calls++
+		if n, _ := strconv.ParseUint(cursor, 10, 64); !moved && n >= slot.Count && int(n%slot.Count) == moving[0] {
+			// In the middle of the big slot: move it whole to B behind
+			// the proxy's back.
+			moved = true
+			r.tables(3, moving, nil)
+			got := r.a.do(append([]string{migrate.MoveKeys, r.reg.Shards[1].Addr}, big...)...)
+			expectReply(t, "MOVEKEYS", got, intr(len(big)))
+			r.tables(4, nil, moving)
+			go func() {
+				time.Sleep(100 * time.Millisecond)
+				r.apply(4, nil, moving)
+			}()
+		}
+		if cursor == "0" {
+			break
+		}
+	}
+	if !moved {
+		t.Fatal("the scan never stopped inside the big slot: it was not paged")
+	}
+	for k := range want {
+		if seen[k] == 0 {
+			t.Errorf("key %q not returned", k)
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("SCAN returned %d distinct keys; want %d", len(seen), len(want))
+	}
+	if calls > 60 {
+		t.Errorf("%d SCAN calls for %d keys with COUNT 50", calls, len(want))
+	}
+}

@@ -80,6 +80,9 @@ type Engine struct {
 	// transactions (twopc.go).
 	locks txLocks
 	txs   txTable
+	// scans are the snapshots of big slots a SHARDIS.SCANSLOT pages
+	// through.
+	scans slotScans
 	// slots is the slot table of online resharding (slots.go), and
 	// peers the connections to the targets of key moves (migrate.go).
 	slots slotTable
@@ -226,6 +229,7 @@ func (e *Engine) Run(ctx context.Context) {
 			e.ks.ExpireCycle(time.Now().UnixMilli(), period/4)
 			e.maybeAutoRewrite()
 			e.txCron(time.Now())
+			e.scans.expire(time.Now())
 			e.maybeSave()
 			// hz may have changed (CONFIG SET hz).
 			period = e.cronPeriod()

@@ -193,15 +193,8 @@ func cmdScan(x *Ctx) {
 		return
 	}
 	var keys []string
-	typeName := string(o.typeName)
 	next := x.db.Scan(x.locker(), cursor, o.count, x.now, func(k string, e keyspace.Entry) {
-		if !o.matches(k) {
-			return
-		}
-		if o.typeName != nil && !strings.EqualFold(typeName, e.Value.Kind().String()) {
-			return
-		}
-		keys = append(keys, k)
+		x.appendScanned(k, e, &o, &keys)
 	})
 	x.replyScan(next, keys)
 }

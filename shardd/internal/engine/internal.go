@@ -12,6 +12,7 @@ func internalCommands() map[string]handler {
 	return map[string]handler{
 		"shardis.countkeysinslot": cmdCountKeysInSlot,
 		"shardis.getkeysinslot":   cmdGetKeysInSlot,
+		"shardis.scanslot":        cmdScanSlot,
 	}
 }
 
