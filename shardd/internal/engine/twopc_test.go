@@ -237,16 +237,23 @@ func TestPrimaryAloneCommitsAfterTimeout(t *testing.T) {
 	}
 }
 
+// twoParticipants starts two shards with a cluster secret and returns
+// them with internal clients.
+func twoParticipants(t *testing.T) (primary, secondary *shardtest.Server, p, s *redis.Client) {
+	t.Helper()
+	primary = shardtest.Start(t, "hz 100", "cluster-secret s")
+	secondary = shardtest.Start(t, "hz 100", "cluster-secret s")
+	p = redis.NewClient(&redis.Options{Addr: primary.Addr, Username: "shardis", Password: "s"})
+	s = redis.NewClient(&redis.Options{Addr: secondary.Addr, Username: "shardis", Password: "s"})
+	t.Cleanup(func() { p.Close(); s.Close() })
+	return primary, secondary, p, s
+}
+
 // A primary left prepared asks its secondaries: it commits when all of
 // them prepared, aborts when one did not (which then refuses the late
 // PREPARE), and keeps waiting while one cannot be reached.
 func TestPrimaryRecoversThroughSecondaries(t *testing.T) {
-	primary := shardtest.Start(t, "hz 100", "cluster-secret s")
-	secondary := shardtest.Start(t, "hz 100", "cluster-secret s")
-	p := redis.NewClient(&redis.Options{Addr: primary.Addr, Username: "shardis", Password: "s"})
-	s := redis.NewClient(&redis.Options{Addr: secondary.Addr, Username: "shardis", Password: "s"})
-	defer p.Close()
-	defer s.Close()
+	primary, secondary, p, s := twoParticipants(t)
 	gone := freeAddr(t)
 
 	wantReply(t, s, int64(0), "SHARDIS.PREPARE", "all", "60000", primary.Addr, "", "MSET", "s1", "1")
@@ -303,12 +310,7 @@ func TestDecisionsForSeveralTransactions(t *testing.T) {
 // A secondary left prepared asks its primary for the decision and
 // applies it; while the primary is undecided it keeps waiting.
 func TestSecondaryResolvesThroughPrimary(t *testing.T) {
-	primary := shardtest.Start(t, "hz 100", "cluster-secret s")
-	secondary := shardtest.Start(t, "hz 100", "cluster-secret s")
-	p := redis.NewClient(&redis.Options{Addr: primary.Addr, Username: "shardis", Password: "s"})
-	s := redis.NewClient(&redis.Options{Addr: secondary.Addr, Username: "shardis", Password: "s"})
-	defer p.Close()
-	defer s.Close()
+	primary, _, p, s := twoParticipants(t)
 
 	wantReply(t, p, int64(0), "SHARDIS.PREPARE", "c1", "60000", "", "", "MSET", "pk", "1")
 	wantReply(t, s, int64(0), "SHARDIS.PREPARE", "c1", "100", primary.Addr, "", "MSET", "sk", "1")
