@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -69,25 +70,6 @@ func mergeOK(c *call) []byte {
 		return e
 	}
 	return []byte("+OK\r\n")
-}
-
-func mergeConcat(c *call) []byte {
-	if e := firstError(c); e != nil {
-		return e
-	}
-	var all [][]byte
-	for _, u := range c.subs {
-		el, err := reply.Elems(u.reply)
-		if err != nil {
-			return resp.AppendError(nil, "ERR unexpected reply from a shard")
-		}
-		all = append(all, el...)
-	}
-	b := resp.AppendArray(nil, len(all))
-	for _, e := range all {
-		b = append(b, e...)
-	}
-	return b
 }
 
 func (s *Session) mergeRandom(c *call) []byte {
@@ -366,14 +348,46 @@ func (s *Session) scan(args [][]byte) *call {
 		}
 		i++
 	}
+	keys, cur, pos, e := s.walkSlots(int(cursor%slot.Count), cursor/slot.Count, count, 64, opts)
+	switch {
+	case e != nil:
+		return &call{reply: e}
+	case cur >= slot.Count:
+		return s.scanReply(0, keys)
+	}
+	return s.scanReply(pos*slot.Count+uint64(cur), keys)
+}
+
+// keys serves KEYS pattern as one walk over all the slots (walkSlots):
+// like SCAN, and unlike asking every shard at once, it returns every
+// key present throughout even while slots move.
+func (s *Session) keys(args [][]byte) *call {
+	if t, ec := s.table(); t == nil {
+		return ec
+	}
+	keys, _, _, e := s.walkSlots(0, 0, math.MaxInt32, math.MaxInt, [][]byte{[]byte("MATCH"), args[1]})
+	if e != nil {
+		return &call{reply: e}
+	}
+	b := resp.AppendArray(nil, len(keys))
+	for _, k := range keys {
+		b = append(b, k...)
+	}
+	return &call{reply: b}
+}
+
+// walkSlots collects the raw keys (MATCH and TYPE in opts) of the slots
+// from slot cur, at position pos in it, on, until it has count keys,
+// made steps shard calls or passed the last slot; it returns them and
+// where it stopped, or an error reply.
+func (s *Session) walkSlots(cur int, pos uint64, count, steps int, opts [][]byte) ([][]byte, int, uint64, []byte) {
 	var keys [][]byte
-	cur, pos := int(cursor%slot.Count), cursor/slot.Count
-	for steps := 0; cur < slot.Count && len(keys) < count && steps < 64; steps++ {
-		t = s.env.Router.Current()
+	for ; cur < slot.Count && len(keys) < count && steps > 0; steps-- {
+		t := s.env.Router.Current()
 		if t.Migrating[cur] != nil {
 			got, e := s.scanMigrating(t, cur, count, opts)
 			if e != nil {
-				return &call{reply: e}
+				return nil, 0, 0, e
 			}
 			keys = append(keys, got...)
 			cur, pos = cur+1, 0
@@ -392,21 +406,18 @@ func (s *Session) scan(args [][]byte) *call {
 			_, ok := s.env.Router.Wait(wctx, max(v, t.Version+1))
 			cancel()
 			if !ok {
-				return &call{reply: raw}
+				return nil, 0, 0, raw
 			}
 			continue // the same slot and position, by the newer map
 		}
 		next, npos, got, e := parseScanSlot(raw)
 		if e != nil {
-			return &call{reply: e}
+			return nil, 0, 0, e
 		}
 		keys = append(keys, got...)
 		cur, pos = next, npos
 	}
-	if cur >= slot.Count {
-		return s.scanReply(0, keys)
-	}
-	return s.scanReply(pos*slot.Count+uint64(cur), keys)
+	return keys, cur, pos, nil
 }
 
 // parseScanSlot parses a SHARDIS.SCANSLOT reply: the next slot and

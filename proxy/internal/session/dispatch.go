@@ -123,7 +123,7 @@ func (s *Session) dispatchSpec(spec, sub *command.Spec, args [][]byte) *call {
 	case "flushall", "flushdb":
 		return s.fanAll(args, mergeOK)
 	case "keys":
-		return s.fanAll(args, mergeConcat)
+		return s.keys(args)
 	case "randomkey":
 		return s.fanAll(args, s.mergeRandom)
 	case "scan":

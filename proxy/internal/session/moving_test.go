@@ -10,6 +10,7 @@ import (
 	"github.com/shardis/shardis/pkg/migrate"
 	"github.com/shardis/shardis/pkg/slot"
 	"github.com/shardis/shardis/pkg/topology"
+	"github.com/shardis/shardis/proxy/internal/reply"
 )
 
 // Online resharding against two real shardd: s1 (A) serves slots
@@ -328,6 +329,19 @@ func TestScanMigratingSlot(t *testing.T) {
 	}
 	if len(seen) != len(want) {
 		t.Errorf("SCAN returned %d keys; want %d", len(seen), len(want))
+	}
+	// KEYS walks the slots the same way.
+	el, err := reply.Elems([]byte(c.do("KEYS", "*")))
+	if err != nil || len(el) != len(want) {
+		t.Fatalf("KEYS * = %d keys, %v; want %d", len(el), err, len(want))
+	}
+	for _, e := range el {
+		if k, _ := reply.Str(e); !want[string(k)] {
+			t.Errorf("KEYS returned %q", k)
+		}
+	}
+	if got := c.do("KEYS", "{scan}1?"); !strings.HasPrefix(got, "*10\r\n") {
+		t.Errorf("KEYS {scan}1? = %q; want 10 keys", got)
 	}
 }
 
