@@ -4,16 +4,17 @@
 # 1. Throughput of SET, INCR and LPUSH (redis-benchmark, 50 clients, plain
 #    and pipelined with -P 16) on shardd without AOF, shardd with
 #    appendonly yes / appendfsync everysec, and redis-server with the same
-#    settings, the three alternating, twice; the ratios shardd AOF /
-#    shardd no AOF and shardd AOF / redis AOF. The pipelined runs send 5
-#    times as many requests, so that they last about as long.
+#    settings, the three alternating, -r rounds (default 3); the medians
+#    and the ratios shardd AOF / shardd no AOF and shardd AOF / redis AOF.
+#    The pipelined runs send 5 times as many requests, so that they last
+#    about as long.
 # 2. Loading an AOF of 1,000,000 keys: each server (AOF on, everysec, no
 #    automatic rewrite) is filled with redis-cli --pipe, stopped (SIGTERM)
 #    and started again over the same directory; the time from the start to
 #    the first PONG, and DBSIZE. The incremental log is loaded as written
 #    (no BGREWRITEAOF).
 #
-# Usage: tools/bench/aof-benchmark.sh [-n requests] [-k keys]
+# Usage: tools/bench/aof-benchmark.sh [-n requests] [-k keys] [-r rounds]
 # Needs redis-server, redis-benchmark and redis-cli (Debian: redis-server,
 # redis-tools) and builds shardd from this checkout.
 set -euo pipefail
@@ -21,11 +22,13 @@ cd "$(dirname "$0")/../.."
 
 requests=200000
 keys=1000000
-while getopts "n:k:" opt; do
+rounds=3
+while getopts "n:k:r:" opt; do
 	case $opt in
 	n) requests=$OPTARG ;;
 	k) keys=$OPTARG ;;
-	*) echo "usage: $0 [-n requests] [-k keys]" >&2; exit 2 ;;
+	r) rounds=$OPTARG ;;
+	*) echo "usage: $0 [-n requests] [-k keys] [-r rounds]" >&2; exit 2 ;;
 	esac
 done
 tests=set,incr,lpush
@@ -94,13 +97,13 @@ bench() {
 }
 
 echo "redis-benchmark -q -n $requests -c 50 -r 100000 -t $tests; servers ${server_cpu[*]:-unpinned}, client ${client_cpu[*]:-unpinned}"
-echo "appendonly yes with appendfsync everysec; the servers alternate, twice"
+echo "appendonly yes with appendfsync everysec; the servers alternate, $rounds rounds"
 declare -A rps
 for p in 1 16; do
 	echo
 	echo "pipeline $p"
 	printf '%-6s %-6s %14s %14s %14s\n' round test "${names[@]}"
-	for round in 1 2; do
+	for round in $(seq "$rounds"); do
 		for i in 0 1 2; do
 			while read -r t r; do rps[$p,$round,$i,$t]=$r; done < <(bench "${ports[i]}" "$p")
 		done
@@ -108,10 +111,12 @@ for p in 1 16; do
 			printf '%-6s %-6s %14s %14s %14s\n' "$round" "$t" "${rps[$p,$round,0,$t]}" "${rps[$p,$round,1,$t]}" "${rps[$p,$round,2,$t]}"
 		done
 	done
-	printf '%-6s %14s %14s %14s %18s %18s\n' "mean" "${names[@]}" "aof/noaof shardd" "shardd/redis aof"
+	printf '%-6s %14s %14s %14s %18s %18s\n' "median" "${names[@]}" "aof/noaof shardd" "shardd/redis aof"
 	for t in SET INCR LPUSH; do
 		m=()
-		for i in 0 1 2; do m+=("$(awk -v a="${rps[$p,1,$i,$t]}" -v b="${rps[$p,2,$i,$t]}" 'BEGIN { printf "%.0f", (a + b) / 2 }')"); done
+		for i in 0 1 2; do
+			m+=("$(for round in $(seq "$rounds"); do echo "${rps[$p,$round,$i,$t]}"; done | median | awk '{ printf "%.0f", $1 }')")
+		done
 		printf '%-6s %14s %14s %14s %18s %18s\n' "$t" "${m[@]}" "$(ratio "${m[1]}" "${m[0]}")" "$(ratio "${m[1]}" "${m[2]}")"
 	done
 done
