@@ -26,7 +26,7 @@ type Metrics struct {
 	// Cross-shard transactions: counted here (INFO reads them) and
 	// exported through CounterFuncs.
 	tx struct {
-		started, committed, aborted, retries, unknown atomic.Uint64
+		started, committed, aborted, retries, unknown, givenUp atomic.Uint64
 	}
 	txLat prometheus.Observer
 }
@@ -41,14 +41,16 @@ const (
 	// TxAborted: nothing was written (MSETNX found a key, a shard
 	// refused or was unreachable at prepare, conflicts persisted).
 	TxAborted
-	// TxUnknown: the primary could not be reached at the commit step; the
-	// shards settle the transaction by themselves.
+	// TxUnknown: a participant's answer to PREPARE was lost and so were
+	// the ABORTs; the shards settle the transaction by themselves.
 	TxUnknown
 )
 
 // TxCounts are the transaction counters since the proxy started.
 type TxCounts struct {
 	Started, Committed, Aborted, Retries, Unknown uint64
+	// GivenUp counts COMMIT, FORGET and UNLOCK messages no longer retried.
+	GivenUp uint64
 }
 
 // Cmd holds one command's series, looked up once per request without
@@ -102,7 +104,8 @@ func New() *Metrics {
 		counter("shardis_proxy_transactions_committed_total", "Cross-shard writes committed.", &m.tx.committed),
 		counter("shardis_proxy_transactions_aborted_total", "Cross-shard writes that ended without writing anything.", &m.tx.aborted),
 		counter("shardis_proxy_transaction_retries_total", "Attempts of cross-shard writes aborted by a lock conflict and retried.", &m.tx.retries),
-		counter("shardis_proxy_transactions_outcome_unknown_total", "Cross-shard writes whose primary shard could not be reached at the commit step.", &m.tx.unknown),
+		counter("shardis_proxy_transactions_outcome_unknown_total", "Cross-shard writes whose outcome the proxy could not learn (answers and aborts lost); the shards settle them.", &m.tx.unknown),
+		counter("shardis_proxy_transaction_messages_given_up_total", "COMMIT, FORGET and UNLOCK messages to unreachable shards no longer retried; the shards settle what they were for.", &m.tx.givenUp),
 	)
 	for _, s := range command.All() {
 		c := &Cmd{ops: ops.WithLabelValues(s.Name), lat: lat.WithLabelValues(s.Name)}
@@ -203,6 +206,14 @@ func (m *Metrics) TxDone(o TxOutcome, d time.Duration) {
 	m.txLat.Observe(d.Seconds())
 }
 
+// TxGivenUp counts a message of a decided transaction (or of a read's
+// release) that the proxy stopped retrying.
+func (m *Metrics) TxGivenUp() {
+	if m != nil {
+		m.tx.givenUp.Add(1)
+	}
+}
+
 // Tx returns the transaction counters (zero for a nil Metrics).
 func (m *Metrics) Tx() TxCounts {
 	if m == nil {
@@ -210,6 +221,6 @@ func (m *Metrics) Tx() TxCounts {
 	}
 	return TxCounts{
 		Started: m.tx.started.Load(), Committed: m.tx.committed.Load(), Aborted: m.tx.aborted.Load(),
-		Retries: m.tx.retries.Load(), Unknown: m.tx.unknown.Load(),
+		Retries: m.tx.retries.Load(), Unknown: m.tx.unknown.Load(), GivenUp: m.tx.givenUp.Load(),
 	}
 }

@@ -316,8 +316,8 @@ func (s *Session) info(args [][]byte) *call {
 	if want("transactions") {
 		// Cross-shard writes (two-phase commit) since the proxy started.
 		tc := s.env.Metrics.Tx()
-		fmt.Fprintf(&b, "# Transactions\r\ntx_timeout_ms:%d\r\ntx_started:%d\r\ntx_committed:%d\r\ntx_aborted:%d\r\ntx_conflict_retries:%d\r\ntx_outcome_unknown:%d\r\n\r\n",
-			s.env.Tx.TimeoutMs(), tc.Started, tc.Committed, tc.Aborted, tc.Retries, tc.Unknown)
+		fmt.Fprintf(&b, "# Transactions\r\ntx_timeout_ms:%d\r\ntx_started:%d\r\ntx_committed:%d\r\ntx_aborted:%d\r\ntx_conflict_retries:%d\r\ntx_outcome_unknown:%d\r\ntx_messages_given_up:%d\r\n\r\n",
+			s.env.Tx.TimeoutMs(), tc.Started, tc.Committed, tc.Aborted, tc.Retries, tc.Unknown, tc.GivenUp)
 	}
 	if want("cluster") {
 		b.WriteString("# Cluster\r\ncluster_enabled:0\r\n")

@@ -425,6 +425,15 @@ func TestTransactionStepFailures(t *testing.T) {
 				if got := secondary.do(twopc.List); !strings.HasPrefix(got, "*1\r\n") {
 					t.Errorf("TXLIST on the secondary: got %q; want the transaction still prepared", got)
 				}
+				// The proxy retries the COMMIT for a while, then leaves
+				// the transaction to the shards and counts that.
+				deadline := time.Now().Add(10 * time.Second)
+				for !strings.Contains(c.do("INFO", "transactions"), "tx_messages_given_up:1\r\n") {
+					if time.Now().After(deadline) {
+						t.Fatalf("INFO transactions: %q; want one message given up", c.do("INFO", "transactions"))
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
 			case "clean":
 				if got := secondary.do(twopc.List); got != "*0\r\n" {
 					t.Errorf("TXLIST on the secondary: got %q; want nothing prepared", got)

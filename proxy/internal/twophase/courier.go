@@ -26,7 +26,7 @@ import (
 
 // Delivery retries: a round that fails (the shard unreachable) is sent
 // again after deliveryBackoff, doubling, up to deliveryTries times (about
-// 2.5s); then the shards settle the transaction by themselves.
+// 1.3s in all); then the shards settle the transaction by themselves.
 const (
 	deliveryTries   = 8
 	deliveryBackoff = 10 * time.Millisecond
@@ -210,6 +210,7 @@ func (c *courier) send(batch []item) (retry []item) {
 			}
 			c.co.opts.Logger.Warn("giving up delivering a message; the shards will settle what it was for",
 				"id", it.id, "message", it.cmd, "reply", string(ir))
+			c.co.opts.Metrics.TxGivenUp()
 			it.then(nil)
 		}
 	}
