@@ -89,6 +89,11 @@ func (d *delivery) primaryAnswered(r []byte) {
 		return
 	}
 	d.left.Store(int32(len(d.secondaries)))
+	if len(d.secondaries) == 0 {
+		close(d.pending.done)
+		d.primary.add(item{cmd: twopc.Forget, id: d.id, then: func([]byte) {}})
+		return
+	}
 	for _, s := range d.secondaries {
 		s.add(item{cmd: twopc.Commit, id: d.id, then: d.secondaryAnswered})
 	}
