@@ -94,13 +94,11 @@ const (
 	unknown
 )
 
-// A Pending is a committed transaction whose COMMIT messages are still on
-// their way to the shards: Done is closed once every participant applied
-// it (or the coordinator left the rest to the shards).
+// A Pending is a committed transaction whose COMMIT messages (or a read
+// whose UNLOCKs) are still on their way to the shards: done is closed
+// once every participant applied them (or the coordinator left the rest
+// to the shards).
 type Pending struct{ done chan struct{} }
-
-// Done is closed once the transaction's commits were delivered.
-func (p *Pending) Done() <-chan struct{} { return p.done }
 
 // Run runs op (twopc.OpMSET, OpMSETNX, OpDEL or OpUNLINK) across parts,
 // whose first is the primary (the shard of the command's first key), and
@@ -123,7 +121,7 @@ func (co *Coordinator) Run(ctx context.Context, op string, parts []Part, seed ui
 		conns[i] = p.Pool.Control(seed)
 	}
 	for attempt := 1; ; attempt++ {
-		o, out, pending := co.attempt(ctx, op, parts, conns)
+		o, out, pending := co.attempt(op, parts, conns)
 		switch o {
 		case committed:
 			m.TxDone(metrics.TxCommitted, time.Since(start))
@@ -135,12 +133,12 @@ func (co *Coordinator) Run(ctx context.Context, op string, parts []Part, seed ui
 			m.TxDone(metrics.TxUnknown, time.Since(start))
 			return out, nil
 		}
-		m.TxRetry()
 		if prev != nil {
 			select {
 			case <-prev.done:
 				prev = nil
 				attempt-- // the session's own write was in the way
+				m.TxRetry()
 				continue
 			case <-ctx.Done():
 			}
@@ -149,13 +147,14 @@ func (co *Coordinator) Run(ctx context.Context, op string, parts []Part, seed ui
 			m.TxDone(metrics.TxAborted, time.Since(start))
 			return resp.AppendError(nil, fmt.Sprintf("%s the keys stayed locked by other cross-shard transactions; gave up after %d attempts, nothing was written", twopc.ErrConflict, attempt)), nil
 		}
+		m.TxRetry()
 	}
 }
 
 // attempt runs one transaction with a new id. The transaction commits
 // once every participant prepared it: the reply goes to the client then,
 // and couriers carry the COMMITs (docs/twopc.md).
-func (co *Coordinator) attempt(ctx context.Context, op string, parts []Part, conns []*backend.Conn) (outcome, []byte, *Pending) {
+func (co *Coordinator) attempt(op string, parts []Part, conns []*backend.Conn) (outcome, []byte, *Pending) {
 	id := co.newID("")
 	secondaries := make([]string, len(parts)-1)
 	for i, p := range parts[1:] {
