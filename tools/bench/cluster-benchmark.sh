@@ -22,20 +22,22 @@ cd "$(dirname "$0")/../.."
 
 requests=100000
 rounds=3
+mimic=
 proxybin=
-proxyenv=()
-proxyargs=()
 while getopts "n:r:p:m" opt; do
 	case $opt in
 	n) requests=$OPTARG ;;
 	r) rounds=$OPTARG ;;
 	p) proxybin=$(realpath "$OPTARG") ;;
-	m) proxyenv=(GOMAXPROCS=1) proxyargs=(--conns-per-shard 1) ;;
+	m) mimic=1 ;;
 	*) echo "usage: $0 [-n requests] [-r rounds] [-p shardis-proxy] [-m]" >&2; exit 2 ;;
 	esac
 done
 
 . tools/bench/lib.sh
+if [ -n "$mimic" ]; then
+	proxy_env=(GOMAXPROCS=1) proxy_args=(--conns-per-shard 1)
+fi
 
 go build -o "$work/shardd" ./shardd/cmd/shardd
 go build -o "$work/shardis-meta" ./meta/cmd/shardis-meta
@@ -69,27 +71,8 @@ pids+=($!)
 wait_port "$tw"
 
 # Shardis: etcd + two shardd + proxy.
-e=$(free_port) s1=$(free_port) s2=$(free_port) px=$(free_port)
-mkdir -p "$work/etcd" "$work/s1" "$work/s2"
-"$work/shardis-meta" etcd --data-dir "$work/etcd" --listen "127.0.0.1:$e" >/dev/null 2>"$work/etcd.log" &
-pids+=($!)
-for i in 1 2; do
-	port=$([ $i = 1 ] && echo "$s1" || echo "$s2")
-	"$work/shardd" --port "$port" --dir "$work/s$i" --appendonly no --save '' 2>"$work/s$i.log" &
-	pids+=($!)
-	wait_port "$port"
-done
-for _ in $(seq 100); do
-	"$work/shardis-meta" --etcd "127.0.0.1:$e" init --shards "127.0.0.1:$s1,127.0.0.1:$s2" >/dev/null 2>&1 && break
-	sleep 0.1
-done
-env "${proxyenv[@]}" "$work/shardis-proxy" "${proxyargs[@]}" --listen "127.0.0.1:$px" --etcd "127.0.0.1:$e" 2>"$work/proxy.log" &
-pids+=($!)
-wait_port "$px"
-for _ in $(seq 100); do
-	redis-cli -p "$px" set probe 1 2>/dev/null | grep -q OK && break
-	sleep 0.1
-done
+start_cluster "$work" "$work" 2 --appendonly no --save ''
+px=$proxy_port
 
 # bench PORT PIPELINE TEST -> "rps p99"
 bench() {
@@ -104,8 +87,8 @@ bench() {
 	echo "$out" | awk -F'","' '{gsub(/"/,"",$2); gsub(/"/,"",$7); print $2, $7}'
 }
 
-if [ ${#proxyargs[@]} -gt 0 ]; then
-	echo "shardis-proxy: ${proxyenv[*]} ${proxyargs[*]}"
+if [ ${#proxy_args[@]} -gt 0 ]; then
+	echo "shardis-proxy: ${proxy_env[*]} ${proxy_args[*]}"
 fi
 
 echo "medians of $rounds rounds, -c 50, $requests requests each"

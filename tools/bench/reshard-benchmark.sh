@@ -35,31 +35,12 @@ go build -o "$work/shardd" ./shardd/cmd/shardd
 go build -o "$work/shardis-meta" ./meta/cmd/shardis-meta
 go build -o "$work/shardis-proxy" ./proxy/cmd/shardis-proxy
 
-e=$(free_port) s1=$(free_port) s2=$(free_port) px=$(free_port)
-mkdir -p "$work/etcd" "$work/s1" "$work/s2"
-"$work/shardis-meta" etcd --data-dir "$work/etcd" --listen "127.0.0.1:$e" >/dev/null 2>"$work/etcd.log" &
-pids+=($!)
-for i in 1 2; do
-	port=$([ $i = 1 ] && echo "$s1" || echo "$s2")
-	# No automatic AOF rewrite: a rewrite of the millions of keys the
-	# moves log would land in the idle or the moving window at random
-	# and hide what the move costs.
-	"$work/shardd" --port "$port" --dir "$work/s$i" --appendonly yes --appendfsync everysec --auto-aof-rewrite-percentage 0 --save '' 2>"$work/s$i.log" &
-	pids+=($!)
-	wait_port "$port"
-done
+# No automatic AOF rewrite: a rewrite of the millions of keys the moves
+# log would land in the idle or the moving window at random and hide what
+# the move costs.
+start_cluster "$work" "$work" 2 --appendonly yes --appendfsync everysec --auto-aof-rewrite-percentage 0 --save ''
+e=$etcd_port s1=${shard_ports[0]} s2=${shard_ports[1]} px=$proxy_port
 meta() { "$work/shardis-meta" --etcd "127.0.0.1:$e" "$@"; }
-for _ in $(seq 100); do
-	meta init --shards "127.0.0.1:$s1,127.0.0.1:$s2" >/dev/null 2>&1 && break
-	sleep 0.1
-done
-"$work/shardis-proxy" --listen "127.0.0.1:$px" --etcd "127.0.0.1:$e" 2>"$work/proxy.log" &
-pids+=($!)
-wait_port "$px"
-for _ in $(seq 100); do
-	redis-cli -p "$px" set probe 1 2>/dev/null | grep -q OK && break
-	sleep 0.1
-done
 
 # Fill: SET key:N for N in [0, 2*keys) through the proxy, pipelined.
 echo "writing $((2 * keys)) keys of 100 bytes..."

@@ -42,38 +42,6 @@ build() {
 		go build -o "$2/shardis-proxy" ./proxy/cmd/shardis-proxy)
 }
 
-# cluster BIN NAME: etcd, three shardd and a proxy from BIN; sets $proxy.
-cluster() {
-	local bin=$1 dir=$work/$2 e s addrs=()
-	mkdir -p "$dir/etcd"
-	e=$(free_port)
-	"$bin/shardis-meta" etcd --data-dir "$dir/etcd" --listen "127.0.0.1:$e" >/dev/null 2>"$dir/etcd.log" &
-	pids+=($!)
-	for i in 1 2 3; do
-		s=$(free_port)
-		mkdir -p "$dir/s$i"
-		"$bin/shardd" --port "$s" --dir "$dir/s$i" --appendonly yes --appendfsync everysec --save '' 2>"$dir/s$i.log" &
-		pids+=($!)
-		wait_port "$s"
-		addrs+=("127.0.0.1:$s")
-	done
-	for _ in $(seq 100); do
-		"$bin/shardis-meta" --etcd "127.0.0.1:$e" init --shards "$(
-			IFS=,
-			echo "${addrs[*]}"
-		)" >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-	proxy=$(free_port)
-	"$bin/shardis-proxy" --listen "127.0.0.1:$proxy" --etcd "127.0.0.1:$e" 2>"$dir/proxy.log" &
-	pids+=($!)
-	wait_port "$proxy"
-	for _ in $(seq 100); do
-		redis-cli -p "$proxy" set probe 1 2>/dev/null | grep -q OK && break
-		sleep 0.1
-	done
-}
-
 # mset PORT KEYPREFIX -> "rps p50": MSET of 10 keys KEYPREFIX__rand_int__.
 mset() {
 	local args=() i
@@ -91,8 +59,8 @@ single() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 build "$PWD" "$work/bin"
-cluster "$work/bin" new
-new=$proxy
+start_cluster "$work/bin" "$work/new" 3 --appendonly yes --appendfsync everysec --save ''
+new=$proxy_port
 
 echo "MSET of 10 keys through one proxy, 3 shards, -c 50"
 printf '%-5s | %12s %8s | %12s %8s | %10s %8s\n' run single p50ms cross p50ms rps-ratio p50-ratio
@@ -109,8 +77,8 @@ printf '%-5s | %12s %8s | %12s %8s | %10s %8s\n' median "" "" "" "" \
 if [ -n "$base" ]; then
 	git worktree add --detach "$work/base-src" "$base" >/dev/null 2>&1
 	build "$work/base-src" "$work/base-bin"
-	cluster "$work/base-bin" base
-	old=$proxy
+	start_cluster "$work/base-bin" "$work/base" 3 --appendonly yes --appendfsync everysec --save ''
+	old=$proxy_port
 	# Both start empty: the MSET rounds above filled the new cluster.
 	redis-cli -p "$new" flushall >/dev/null
 	echo
