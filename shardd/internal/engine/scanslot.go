@@ -188,7 +188,7 @@ func (x *Ctx) scanOneSlot(s int, pos uint64, o *scanOpts, keys *[]string) uint64
 
 // appendScanned appends k to keys if it passes MATCH and TYPE.
 func (x *Ctx) appendScanned(k string, e keyspace.Entry, o *scanOpts, keys *[]string) {
-	if !o.matches(k) || o.typeName != nil && !strings.EqualFold(string(o.typeName), e.Value.Kind().String()) {
+	if !o.matches(k) || o.useType && !strings.EqualFold(o.typeName, e.Value.Kind().String()) {
 		return
 	}
 	*keys = append(*keys, k)

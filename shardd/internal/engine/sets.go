@@ -524,7 +524,8 @@ type scanOpts struct {
 	pattern  string // "" when there is no MATCH, or MATCH *
 	usePat   bool
 	count    int
-	typeName []byte // SCAN only
+	typeName string // SCAN's TYPE, when useType
+	useType  bool
 }
 
 // parseScanOpts parses [MATCH pattern] [COUNT count] (and [TYPE type]
@@ -551,7 +552,7 @@ func (x *Ctx) parseScanOpts(from int, withType bool) (scanOpts, bool) {
 			o.usePat = !(len(p) == 1 && p[0] == '*')
 			o.pattern = string(p)
 		case equalFold(a, "type") && withType && more:
-			o.typeName = x.args[i+1]
+			o.typeName, o.useType = string(x.args[i+1]), true
 		default:
 			x.r.Err(ErrSyntax)
 			return o, false
